@@ -1,0 +1,123 @@
+"""The cloud service: gRPC (TLS + token) in front of the upstream, with health and reflection."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Callable
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from cloud.auth import AuthInterceptor, TokenVerifier
+from cloud.embedded import EmbeddedUpstream, embedded_log_path
+from cloud.service import CloudServicer
+from cloud.upstream import Upstream
+from protos import cloud_pb2, cloud_pb2_grpc
+from shared.config import CloudConfig
+from shared.errors import ConfigError
+from shared.net import is_loopback_host
+
+log = logging.getLogger(__name__)
+
+
+def _read(path: object, field: str) -> bytes:
+    try:
+        return open(path, "rb").read()  # type: ignore[call-overload]  # noqa: SIM115
+    except OSError as exc:
+        raise ConfigError(f"{field}: cannot read {path}: {exc.strerror}") from None
+
+
+def server_credentials(config: CloudConfig) -> grpc.ServerCredentials | None:
+    """TLS credentials from config, or None for plaintext (allowed on loopback only)."""
+    tls = config.tls
+    if not tls.enabled:
+        if not is_loopback_host(config.listen.host):
+            raise ConfigError(f"tls.cert: required when listening on {config.listen.host} (plaintext is loopback-only)")
+        return None
+    if tls.key is None:
+        raise ConfigError("tls.key: required when tls.cert is set")
+    cert, key = _read(tls.cert, "tls.cert"), _read(tls.key, "tls.key")
+    client_ca = _read(tls.client_ca, "tls.client_ca") if tls.client_ca else None
+    return grpc.ssl_server_credentials([(key, cert)], root_certificates=client_ca, require_client_auth=client_ca is not None)
+
+
+class CloudService:
+    """Owns the upstream (embedded or configured) and the gRPC server."""
+
+    def __init__(self, config: CloudConfig) -> None:
+        self.config = config
+        self.verifier = TokenVerifier.from_settings(config.auth)
+        self.credentials = server_credentials(config)
+        self.embedded: EmbeddedUpstream | None = None
+        self.upstream: Upstream | None = None
+        self.port: int | None = None
+        self._server: grpc.aio.Server | None = None
+
+    async def start(self) -> None:
+        """Start the upstream if embedded, then serve."""
+        up = self.config.upstream
+        base_url, model = up.base_url, up.model
+        if base_url is None:
+            self.embedded = EmbeddedUpstream(self.config.embedded, embedded_log_path())
+            await self.embedded.start()
+            base_url, model = self.embedded.base_url, model or self.embedded.model_alias
+        self.upstream = Upstream(base_url, up.resolved_api_key(), model, up.timeout_s, up.max_retries)
+        try:
+            await self.upstream.resolve_default_model()
+        except Exception:
+            log.warning("could not list the upstream's models yet; requests must name a model")
+
+        limit = self.config.limits.max_message_bytes
+        server = grpc.aio.server(
+            interceptors=[AuthInterceptor(self.verifier)],
+            options=[("grpc.max_receive_message_length", limit), ("grpc.max_send_message_length", limit)],
+        )
+        cloud_pb2_grpc.add_CloudServicer_to_server(CloudServicer(self.config, self.upstream), server)
+        health_servicer = health.aio.HealthServicer()
+        health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+        names = (cloud_pb2.DESCRIPTOR.services_by_name["Cloud"].full_name, health.SERVICE_NAME, reflection.SERVICE_NAME)
+        reflection.enable_server_reflection(names, server)
+        address = f"{self.config.listen.host}:{self.config.listen.port}"
+        if self.credentials is not None:
+            self.port = server.add_secure_port(address, self.credentials)
+        else:
+            self.port = server.add_insecure_port(address)
+        await server.start()
+        await health_servicer.set("", health_pb2.HealthCheckResponse.SERVING)
+        self._server = server
+        log.info("cloud service serving on %s:%d (%s)", self.config.listen.host, self.port, "TLS" if self.credentials else "plaintext, loopback")
+
+    @property
+    def target(self) -> str:
+        """host:port the service is reachable at."""
+        return f"{self.config.listen.host}:{self.port}"
+
+    async def stop(self, grace: float | None = None) -> None:
+        """Let in-flight streams finish within the grace period, then stop the upstream."""
+        if self._server is not None:
+            await self._server.stop(self.config.shutdown_grace_s if grace is None else grace)
+            self._server = None
+        if self.upstream is not None:
+            await self.upstream.close()
+        if self.embedded is not None:
+            await self.embedded.stop()
+
+
+async def serve(config: CloudConfig, on_ready: Callable[[CloudService], None] | None = None) -> None:
+    """Run the service until SIGTERM or SIGINT."""
+    service = CloudService(config)
+    try:
+        await service.start()
+        if on_ready:
+            on_ready(service)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+        log.info("cloud service shutting down")
+    finally:
+        await service.stop()

@@ -1,0 +1,7 @@
+"""`python -m edge` runs the `tandem` CLI."""
+
+import sys
+
+from edge.cli import main
+
+sys.exit(main())

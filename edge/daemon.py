@@ -1,0 +1,142 @@
+"""The edge daemon: wires the parts together and serves them on a Unix socket (0600), optionally on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import socket
+from collections.abc import Callable
+from pathlib import Path
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from edge.cloud_client import CloudBackend, GrpcCloudClient
+from edge.ledger import EgressLedger
+from edge.model import LocalModel
+from edge.pipeline import AskPipeline
+from edge.policy import ThresholdPolicy
+from edge.privacy import EgressGuard, PrivacyFilter, Vault
+from edge.runner import ModelRunner
+from edge.service import EdgeServicer
+from edge.sessions import SessionStore
+from edge.storage import ensure_private_dir
+from protos import edge_pb2, edge_pb2_grpc
+from shared.config import EdgeConfig
+from shared.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+SHUTDOWN_GRACE_S = 5.0
+MAX_UNIX_SOCKET_PATH = 100  # sun_path is 104–108 bytes depending on the OS
+
+
+def _check_socket_path(path: Path) -> None:
+    if len(str(path)) > MAX_UNIX_SOCKET_PATH:
+        raise ConfigError(f"listen.socket_path: {path} is longer than {MAX_UNIX_SOCKET_PATH} characters")
+    if path.exists():
+        probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            probe.connect(str(path))
+        except OSError:
+            path.unlink()  # a stale socket from a daemon that died
+        else:
+            raise ConfigError(f"listen.socket_path: another daemon is already serving on {path}")
+        finally:
+            probe.close()
+
+
+class EdgeDaemon:
+    """Owns the model, the stores, the cloud client and the gRPC server."""
+
+    def __init__(self, config: EdgeConfig, cloud: CloudBackend | None = None) -> None:
+        self.config = config
+        state = ensure_private_dir(config.resolved_state_dir())
+        self.socket_path = config.resolved_socket_path()
+        self.tcp_port: int | None = None
+        self.model = LocalModel(config.model)
+        self.runner = ModelRunner(self.model, config.limits.queue_limit)
+        self.vault = Vault(state / "vault.db")
+        self.sessions = SessionStore(state / "sessions.db")
+        self.ledger = EgressLedger(state / "egress.db")
+        allowed = frozenset(t for t, action in config.privacy.entities.items() if action == "allow")
+        if cloud is None and config.cloud.target:
+            cloud = GrpcCloudClient(config.cloud, config.limits.max_message_bytes)
+        self.cloud = cloud
+        self.pipeline = AskPipeline(
+            config=config,
+            runner=self.runner,
+            privacy=PrivacyFilter(config.privacy, self.vault),
+            vault=self.vault,
+            guard=EgressGuard(allowed_types=allowed),
+            ledger=self.ledger,
+            sessions=self.sessions,
+            policy=ThresholdPolicy(config.policy.confidence_threshold),
+            cloud=cloud,
+        )
+        self._server: grpc.aio.Server | None = None
+
+    async def start(self) -> None:
+        """Bind and start serving."""
+        limit = self.config.limits.max_message_bytes
+        server = grpc.aio.server(
+            options=[("grpc.max_receive_message_length", limit), ("grpc.max_send_message_length", limit)]
+        )
+        edge_pb2_grpc.add_EdgeServicer_to_server(EdgeServicer(self.pipeline), server)
+        health_servicer = health.aio.HealthServicer()
+        health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+        names = (edge_pb2.DESCRIPTOR.services_by_name["Edge"].full_name, health.SERVICE_NAME, reflection.SERVICE_NAME)
+        reflection.enable_server_reflection(names, server)
+
+        ensure_private_dir(self.socket_path.parent)
+        _check_socket_path(self.socket_path)
+        # The socket is created by gRPC's bind; a umask makes it 0600 from its first moment.
+        old_umask = os.umask(0o177)
+        try:
+            server.add_insecure_port(f"unix://{self.socket_path}")
+            if self.config.listen.tcp_port is not None:
+                self.tcp_port = server.add_insecure_port(f"127.0.0.1:{self.config.listen.tcp_port}")
+            await server.start()
+        finally:
+            os.umask(old_umask)
+        os.chmod(self.socket_path, 0o600)
+        await health_servicer.set("", health_pb2.HealthCheckResponse.SERVING)
+        self._server = server
+        log.info("edge daemon serving on unix://%s (model %s)", self.socket_path, self.model.name)
+
+    async def stop(self, grace: float = SHUTDOWN_GRACE_S) -> None:
+        """Finish in-flight requests within `grace`, then release everything."""
+        if self._server is not None:
+            await self._server.stop(grace)
+            self._server = None
+        if self.cloud is not None:
+            await self.cloud.close()
+        self.runner.close()
+        for store in (self.vault, self.sessions, self.ledger):
+            store.close()
+        with contextlib.suppress(FileNotFoundError):
+            self.socket_path.unlink()
+
+    async def wait(self) -> None:
+        """Until the server stops."""
+        if self._server is not None:
+            await self._server.wait_for_termination()
+
+
+async def serve(config: EdgeConfig, on_ready: Callable[[EdgeDaemon], None] | None = None) -> None:
+    """Run the daemon until SIGTERM or SIGINT."""
+    daemon = EdgeDaemon(config)
+    await daemon.start()
+    if on_ready:
+        on_ready(daemon)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    log.info("edge daemon shutting down")
+    await daemon.stop()

@@ -1,0 +1,355 @@
+"""One Ask, end to end on the device: validate, detect, try locally, decide, plan, guard, record,
+escalate, restore, answer. Plain Python over injected parts, so it is tested without gRPC.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import secrets
+import time
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+
+from edge.cloud_client import CloudBackend, CloudDelta, CloudDone
+from edge.ledger import EgressLedger
+from edge.planner import ContextDoc, SanitizedRequest, SubQuery, plan_subquery, sanitize_request
+from edge.policy import Decision, EscalationPolicy, LocalAttempt, Prefer, RequestFacts, Route
+from edge.privacy import EgressGuard, PrivacyFilter, StreamRestorer, Vault
+from edge.runner import ModelRunner
+from edge.sessions import MAX_SESSION_ID_CHARS, SessionStore, Turn, new_session_id
+from protos import cloud_pb2
+from shared.config import EdgeConfig
+from shared.errors import (
+    DeadlineExceeded,
+    InvalidRequest,
+    PrivacyBlocked,
+    StreamTruncated,
+    TandemError,
+)
+
+log = logging.getLogger(__name__)
+
+LOCAL_SYSTEM_PROMPT = "You are a helpful assistant. Answer briefly and directly. Use the given context when there is one."
+_SESSION_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,%d}$" % MAX_SESSION_ID_CHARS)
+
+
+@dataclass(frozen=True)
+class AskInput:
+    """A validated-on-entry request to the daemon."""
+
+    prompt: str
+    context: Sequence[ContextDoc] = ()
+    session_id: str = ""
+    prefer: Prefer = Prefer.AUTO
+    max_tokens: int | None = None
+    temperature: float | None = None
+    deadline_s: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """A piece of the answer, already restored."""
+
+    text: str
+
+
+@dataclass
+class Provenance:
+    """Where an answer came from, why, and what it cost."""
+
+    route: Route = Route.LOCAL
+    confidence: float = 0.0
+    reason: str = ""
+    sent_text: str = ""
+    local_prompt_tokens: int = 0
+    local_completion_tokens: int = 0
+    cloud_prompt_tokens: int = 0
+    cloud_completion_tokens: int = 0
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    degraded: bool = False
+    local_model: str = ""
+    cloud_model: str = ""
+    entities: dict[str, int] = field(default_factory=dict)
+    cloud_error_kind: str = ""
+    cloud_error_message: str = ""
+
+
+@dataclass(frozen=True)
+class Final:
+    """The whole answer and its provenance."""
+
+    text: str
+    session_id: str
+    provenance: Provenance
+
+
+Event = Chunk | Final
+
+
+class _Clock:
+    """Per-request timings and the deadline."""
+
+    def __init__(self, deadline_s: float) -> None:
+        self.start = time.perf_counter()
+        self.deadline = self.start + deadline_s
+        self.timings: dict[str, float] = {}
+        self.first_token: float | None = None
+
+    def remaining(self) -> float:
+        return self.deadline - time.perf_counter()
+
+    def add(self, name: str, since: float) -> None:
+        self.timings[name] = self.timings.get(name, 0.0) + (time.perf_counter() - since) * 1000.0
+
+    def mark_first_token(self) -> None:
+        if self.first_token is None:
+            self.first_token = time.perf_counter()
+
+    def finish(self) -> dict[str, float]:
+        now = time.perf_counter()
+        self.timings["total_ms"] = (now - self.start) * 1000.0
+        self.timings["first_token_ms"] = ((self.first_token or now) - self.start) * 1000.0
+        return self.timings
+
+
+class AskPipeline:
+    """Runs Asks against the local model, the privacy filter, the policy and (optionally) the cloud."""
+
+    def __init__(
+        self,
+        config: EdgeConfig,
+        runner: ModelRunner,
+        privacy: PrivacyFilter,
+        vault: Vault,
+        guard: EgressGuard,
+        ledger: EgressLedger,
+        sessions: SessionStore,
+        policy: EscalationPolicy,
+        cloud: CloudBackend | None,
+    ) -> None:
+        self.config = config
+        self.runner = runner
+        self.privacy = privacy
+        self.vault = vault
+        self.guard = guard
+        self.ledger = ledger
+        self.sessions = sessions
+        self.policy = policy
+        self.cloud = cloud
+
+    # ------------------------------------------------------------ entry
+
+    def validate(self, request: AskInput) -> None:
+        """Raise InvalidRequest naming the first thing wrong with `request`."""
+        limits = self.config.limits
+        if not request.prompt.strip():
+            raise InvalidRequest("prompt: must not be empty")
+        if len(request.prompt) > limits.max_prompt_chars:
+            raise InvalidRequest(f"prompt: {len(request.prompt)} characters exceeds the limit of {limits.max_prompt_chars}")
+        if len(request.context) > limits.max_context_documents:
+            raise InvalidRequest(f"context: {len(request.context)} documents exceeds the limit of {limits.max_context_documents}")
+        total = sum(len(doc.text) for doc in request.context)
+        if total > limits.max_context_chars:
+            raise InvalidRequest(f"context: {total} characters exceeds the limit of {limits.max_context_chars}")
+        if request.session_id and not _SESSION_ID.match(request.session_id):
+            raise InvalidRequest("session_id: use 1-128 letters, digits, '_', '-', '.', ':'")
+        if request.max_tokens is not None and not 1 <= request.max_tokens <= 8192:
+            raise InvalidRequest("options.max_tokens: must be between 1 and 8192")
+        if request.temperature is not None and not 0.0 <= request.temperature <= 2.0:
+            raise InvalidRequest("options.temperature: must be between 0 and 2")
+        if request.deadline_s is not None and request.deadline_s <= 0:
+            raise InvalidRequest("options.deadline_ms: must be positive")
+
+    async def run(self, request: AskInput) -> AsyncIterator[Event]:
+        """Answer `request`: chunks, then one Final."""
+        self.validate(request)
+        clock = _Clock(request.deadline_s or self.config.limits.deadline_s)
+        session_id = request.session_id or new_session_id()
+        prov = Provenance(local_model=self.runner.model.name)
+
+        sanitized, privacy_error = None, ""
+        if request.prefer is not Prefer.LOCAL:
+            t = time.perf_counter()
+            try:
+                sanitized = await asyncio.to_thread(
+                    sanitize_request, self.privacy, session_id, request.prompt, list(request.context)
+                )
+                prov.entities = sanitized.entity_counts
+            except Exception as exc:  # fail closed: without a clean scan nothing may leave
+                log.error("privacy filter failed (%s); escalation disabled for this request", type(exc).__name__)
+                privacy_error = f"the privacy filter failed ({type(exc).__name__})"
+            clock.add("privacy_ms", t)
+
+        facts = RequestFacts(
+            prefer=request.prefer,
+            cloud_available=self.cloud is not None and sanitized is not None,
+            blocked_types=sanitized.blocked_types if sanitized else frozenset(),
+        )
+        decision = self.policy.before_local(facts)
+        attempt: LocalAttempt | None = None
+        answer = ""
+
+        if decision is not None and decision.route is Route.REFUSED:
+            prov.route, prov.reason = Route.REFUSED, decision.reason
+            prov.timings_ms = clock.finish()
+            yield Final("", session_id, prov)
+            return
+
+        if decision is not None and decision.route is Route.LOCAL:
+            # Nothing can leave, so stream the local model live.
+            prov.route, prov.reason = Route.LOCAL, decision.reason
+            attempts: list[LocalAttempt] = []
+            async for piece in self._local(request, session_id, clock, prov, attempts, live=True):
+                answer += piece
+                yield Chunk(piece)
+            prov.confidence = self.policy.confidence(attempts[0])
+        else:
+            if decision is None:
+                attempt = await self._attempt_locally(request, session_id, clock, prov)
+                decision = self.policy.after_local(facts, attempt)
+                prov.confidence = decision.confidence
+                if privacy_error and decision.route is Route.LOCAL and request.prefer is not Prefer.LOCAL:
+                    decision = Decision(Route.LOCAL, f"{decision.reason}; {privacy_error}, so nothing may leave", decision.confidence)
+            prov.reason = decision.reason
+            if decision.route is Route.CLOUD and sanitized is not None:
+                try:
+                    async for piece in self._escalate(sanitized, session_id, request, clock, prov):
+                        answer += piece
+                        yield Chunk(piece)
+                    prov.route = Route.CLOUD
+                except (TandemError, OSError) as exc:
+                    if answer:
+                        # Part of the cloud's answer already went out: never pass it off as complete.
+                        raise StreamTruncated(f"the cloud's answer broke off mid-stream: {_describe(exc)}") from None
+                    prov.degraded = True
+                    prov.cloud_error_kind = type(exc).__name__
+                    prov.cloud_error_message = _describe(exc)
+                    prov.reason = f"{decision.reason}; the cloud failed ({_describe(exc)}), so the answer is local"
+                    log.warning("escalation failed (%s); answering locally", type(exc).__name__)
+                    if attempt is None:
+                        attempt = await self._attempt_locally(request, session_id, clock, prov)
+                        prov.confidence = self.policy.confidence(attempt)
+                    prov.route = Route.LOCAL
+            else:
+                prov.route = Route.LOCAL
+            if prov.route is Route.LOCAL:
+                assert attempt is not None
+                answer = attempt.text
+                clock.mark_first_token()
+                yield Chunk(answer)
+
+        await asyncio.to_thread(self.sessions.append_exchange, session_id, request.prompt, answer, prov.route.value)
+        prov.timings_ms = clock.finish()
+        yield Final(answer, session_id, prov)
+
+    # ------------------------------------------------------------ local
+
+    def _local_messages(self, request: AskInput, history: list[Turn]) -> list[dict[str, str]]:
+        messages = [{"role": "system", "content": LOCAL_SYSTEM_PROMPT}]
+        messages += [{"role": t.role, "content": t.content} for t in history]
+        user = request.prompt
+        if request.context:
+            docs = "\n\n".join(f"[{d.name}]\n{d.text}" if d.name else d.text for d in request.context)
+            user = f"Context:\n{docs}\n\nQuestion: {request.prompt}"
+        messages.append({"role": "user", "content": user})
+        return messages
+
+    async def _local(
+        self,
+        request: AskInput,
+        session_id: str,
+        clock: _Clock,
+        prov: Provenance,
+        attempts: list[LocalAttempt],
+        live: bool,
+    ) -> AsyncIterator[str]:
+        """Run the local model in its turn; yield text pieces when `live`; append the attempt to `attempts`."""
+        gen = self.config.generation
+        max_tokens = request.max_tokens or gen.max_tokens
+        temperature = gen.temperature if request.temperature is None else request.temperature
+        history = await asyncio.to_thread(self.sessions.history, session_id, gen.history_turns) if request.session_id else []
+        messages = self._local_messages(request, history)
+        queued = time.perf_counter()
+        try:
+            async with asyncio.timeout(max(clock.remaining(), 0.001)):
+                async with self.runner.turn():
+                    clock.add("queue_ms", queued)
+                    started = time.perf_counter()
+                    prompt = await asyncio.to_thread(self.runner.model.fit_prompt, messages, max_tokens)
+                    logprobs: list[float] = []
+                    text = ""
+                    async for event in self.runner.stream(prompt.tokens, max_tokens, temperature):
+                        logprobs.append(event.logprob)
+                        text += event.text
+                        if live and event.text:
+                            clock.mark_first_token()
+                            yield event.text
+                    clock.add("local_ms", started)
+        except TimeoutError:
+            raise DeadlineExceeded("the deadline passed while waiting for or running the local model") from None
+        prov.local_prompt_tokens = len(prompt.tokens)
+        prov.local_completion_tokens = len(logprobs)
+        attempts.append(LocalAttempt(text.strip(), tuple(logprobs), len(prompt.tokens), prompt.truncated))
+
+    async def _attempt_locally(self, request: AskInput, session_id: str, clock: _Clock, prov: Provenance) -> LocalAttempt:
+        attempts: list[LocalAttempt] = []
+        async for _ in self._local(request, session_id, clock, prov, attempts, live=False):
+            pass
+        return attempts[0]
+
+    # ------------------------------------------------------------ cloud
+
+    async def _escalate(
+        self, sanitized: SanitizedRequest, session_id: str, request: AskInput, clock: _Clock, prov: Provenance
+    ) -> AsyncIterator[str]:
+        assert self.cloud is not None
+        t = time.perf_counter()
+        subquery: SubQuery = plan_subquery(sanitized)
+        # Fail closed: the exact outbound text is scanned again; any finding or error stops the send.
+        await asyncio.to_thread(self.guard.check, subquery.all_text)
+        cfg = self.config.cloud
+        message = cloud_pb2.EscalateRequest(
+            request_id=secrets.token_hex(8),
+            messages=[cloud_pb2.ChatMessage(role=r, content=c) for r, c in subquery.messages],
+            max_tokens=min(request.max_tokens or cfg.max_tokens, cfg.max_tokens),
+            model=cfg.model,
+        )
+        if request.temperature is not None:
+            message.temperature = request.temperature
+        payload = message.SerializeToString()
+        await asyncio.to_thread(self.ledger.append, session_id, self.cloud.destination, payload, subquery.entity_counts)
+        clock.add("privacy_ms", t)
+        prov.sent_text = subquery.sent_text
+
+        timeout = min(cfg.timeout_s, clock.remaining())
+        if timeout <= 0:
+            raise DeadlineExceeded("no time left for the cloud")
+        originals = await asyncio.to_thread(self.vault.originals, session_id)
+        restorer = StreamRestorer(originals)
+        started = time.perf_counter()
+        try:
+            async for event in self.cloud.escalate(message, timeout):
+                if isinstance(event, CloudDelta):
+                    text = restorer.feed(event.text)
+                    if text:
+                        clock.mark_first_token()
+                        yield text
+                elif isinstance(event, CloudDone):
+                    prov.cloud_prompt_tokens = event.prompt_tokens
+                    prov.cloud_completion_tokens = event.completion_tokens
+                    prov.cloud_model = event.model
+        finally:
+            clock.add("cloud_ms", started)
+        tail = restorer.flush()
+        if tail:
+            yield tail
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, PrivacyBlocked):
+        return exc.message
+    if isinstance(exc, TandemError):
+        return f"{type(exc).__name__}: {exc.message}"
+    return type(exc).__name__

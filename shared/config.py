@@ -1,0 +1,323 @@
+"""Config schema for the edge daemon and the cloud service, YAML loading and env overrides.
+
+A config file is `yaml.safe_load`-ed, overlaid with environment variables
+(`TANDEM_EDGE__CLOUD__TARGET=host:443` sets `cloud.target`; values are parsed as YAML
+scalars), then validated. Any problem is a `ConfigError` whose message names the field.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from shared import constants as C
+from shared.errors import ConfigError
+
+EntityAction = Literal["pseudonymize", "redact", "block", "allow"]
+
+
+class _Section(BaseModel):
+    """A config section: unknown keys are errors, so a typo never passes silently."""
+
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+
+def default_state_dir() -> Path:
+    """Where the daemon keeps its SQLite state: $TANDEM_STATE_DIR, else the XDG data dir."""
+    if os.environ.get(C.ENV_STATE_DIR):
+        return Path(os.environ[C.ENV_STATE_DIR])
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "tandem"
+
+
+def default_socket_path() -> Path:
+    """The daemon's Unix socket: $TANDEM_SOCKET, else the user's runtime dir, else the state dir."""
+    if os.environ.get(C.ENV_SOCKET):
+        return Path(os.environ[C.ENV_SOCKET])
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    if runtime and Path(runtime).is_dir():
+        return Path(runtime) / "tandem" / "edge.sock"
+    return default_state_dir() / "edge.sock"
+
+
+# ---------------------------------------------------------------- edge
+
+
+class ModelSettings(_Section):
+    path: Path | None = Field(None, description="GGUF model file; empty means the bundled SmolLM2-135M-Instruct.")
+    sha256: str | None = Field(
+        None, description="Expected sha256 of the model file; the bundled model's is pinned when path is empty."
+    )
+    n_ctx: int = Field(C.DEFAULT_N_CTX, ge=256, le=131072, description="Context window in tokens.")
+    n_threads: int | None = Field(None, ge=1, le=256, description="CPU threads for decoding; empty means llama.cpp's choice.")
+    gpu_layers: int = Field(0, ge=-1, description="Layers to offload to the GPU (Metal on a Mac); -1 means all.")
+    seed: int = Field(0, ge=0, description="Sampling seed, so answers are reproducible.")
+
+    @field_validator("sha256")
+    @classmethod
+    def _hex_digest(cls, value: str | None) -> str | None:
+        if value is not None and (len(value) != 64 or any(c not in "0123456789abcdef" for c in value.lower())):
+            raise ValueError("must be 64 hex digits")
+        return value.lower() if value else value
+
+
+class GenerationSettings(_Section):
+    max_tokens: int = Field(C.DEFAULT_MAX_TOKENS, ge=1, le=8192, description="Default answer length cap for the local model.")
+    temperature: float = Field(C.DEFAULT_TEMPERATURE, ge=0.0, le=2.0, description="Default sampling temperature (0 = greedy).")
+    history_turns: int = Field(C.DEFAULT_HISTORY_TURNS, ge=0, le=100, description="Past session turns the local model sees.")
+
+
+class ListenSettings(_Section):
+    socket_path: Path | None = Field(None, description="Unix socket to serve on (mode 0600); empty means the runtime dir.")
+    tcp_port: int | None = Field(None, ge=0, le=65535, description="Also serve gRPC on 127.0.0.1:PORT (0 picks a free port).")
+
+
+class CloudClientSettings(_Section):
+    target: str | None = Field(None, description="host:port of the cloud service; empty means never escalate.")
+    token: str | None = Field(None, description="Bearer token for the cloud service.")
+    token_env: str | None = Field(None, description="Name of an environment variable that holds the token.")
+    ca_cert: Path | None = Field(None, description="PEM CA bundle to verify the cloud's TLS certificate; empty means plaintext (loopback only).")
+    server_name: str | None = Field(None, description="TLS server name override (for certificates issued to another name).")
+    timeout_s: float = Field(C.DEFAULT_CLOUD_TIMEOUT_S, gt=0, le=3600, description="Deadline for one escalation.")
+    max_tokens: int = Field(C.DEFAULT_CLOUD_MAX_TOKENS, ge=1, le=32768, description="Answer length cap for the cloud model.")
+    model: str = Field("", description="Upstream model name to ask for; empty means the cloud's default.")
+
+    def resolved_token(self) -> str | None:
+        """The token itself, from `token` or the variable named by `token_env`."""
+        if self.token:
+            return self.token
+        if self.token_env:
+            return os.environ.get(self.token_env)
+        return None
+
+
+class PolicySettings(_Section):
+    confidence_threshold: float = Field(
+        C.DEFAULT_CONFIDENCE_THRESHOLD, ge=0.0, le=1.0, description="Escalate when local confidence is below this."
+    )
+
+
+class PrivacySettings(_Section):
+    entities: dict[str, EntityAction] = Field(
+        default_factory=dict,
+        description="Action per entity type (EMAIL_ADDRESS, PHONE_NUMBER, CREDIT_CARD, ...); unlisted types are pseudonymized.",
+    )
+    default_action: EntityAction = Field("pseudonymize", description="Action for entity types not listed in `entities`.")
+
+    def action_for(self, entity_type: str) -> EntityAction:
+        """What to do with a span of this type."""
+        return self.entities.get(entity_type, self.default_action)
+
+
+class LimitSettings(_Section):
+    max_prompt_chars: int = Field(C.DEFAULT_MAX_PROMPT_CHARS, ge=1, description="Longest prompt accepted.")
+    max_context_chars: int = Field(C.DEFAULT_MAX_CONTEXT_CHARS, ge=0, description="Most context text accepted, all documents together.")
+    max_context_documents: int = Field(C.DEFAULT_MAX_CONTEXT_DOCUMENTS, ge=0, description="Most context documents per request.")
+    max_message_bytes: int = Field(C.DEFAULT_MAX_MESSAGE_BYTES, ge=1024, description="Largest gRPC message accepted.")
+    queue_limit: int = Field(C.DEFAULT_QUEUE_LIMIT, ge=0, description="Requests that may wait for the model; more get RESOURCE_EXHAUSTED.")
+    deadline_s: float = Field(C.DEFAULT_ASK_DEADLINE_S, gt=0, description="Default deadline for one Ask.")
+
+
+class EdgeConfig(_Section):
+    """Configuration of the edge daemon (`tandem edge serve`)."""
+
+    model: ModelSettings = Field(default_factory=ModelSettings, description="The local GGUF model.")
+    generation: GenerationSettings = Field(default_factory=GenerationSettings, description="Local generation defaults.")
+    listen: ListenSettings = Field(default_factory=ListenSettings, description="Where the daemon listens.")
+    cloud: CloudClientSettings = Field(default_factory=CloudClientSettings, description="The cloud service to escalate to.")
+    policy: PolicySettings = Field(default_factory=PolicySettings, description="The escalation policy.")
+    privacy: PrivacySettings = Field(default_factory=PrivacySettings, description="The privacy filter.")
+    limits: LimitSettings = Field(default_factory=LimitSettings, description="Request limits.")
+    state_dir: Path | None = Field(None, description="Directory for sessions, vault and egress ledger; empty means the XDG data dir.")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level.")
+
+    def resolved_state_dir(self) -> Path:
+        """The state directory, with the default applied."""
+        return self.state_dir or default_state_dir()
+
+    def resolved_socket_path(self) -> Path:
+        """The socket path, with the default applied."""
+        return self.listen.socket_path or default_socket_path()
+
+
+# ---------------------------------------------------------------- cloud
+
+
+class CloudListenSettings(_Section):
+    host: str = Field(C.DEFAULT_CLOUD_HOST, description="Address to bind; anything but loopback requires TLS.")
+    port: int = Field(C.DEFAULT_CLOUD_PORT, ge=0, le=65535, description="Port to bind (0 picks a free port).")
+
+
+class TlsSettings(_Section):
+    cert: Path | None = Field(None, description="PEM server certificate chain.")
+    key: Path | None = Field(None, description="PEM private key for `cert`.")
+    client_ca: Path | None = Field(None, description="PEM CA for client certificates; set it to require mTLS.")
+
+    @property
+    def enabled(self) -> bool:
+        """Whether TLS is configured."""
+        return self.cert is not None
+
+
+class AuthSettings(_Section):
+    tokens: list[str] = Field(
+        default_factory=list,
+        description="Accepted bearer tokens: 'sha256:<hex>' (preferred) or the token itself.",
+    )
+    tokens_env: str | None = Field(None, description="Environment variable holding comma-separated tokens.")
+
+
+class UpstreamSettings(_Section):
+    base_url: str | None = Field(None, description="OpenAI-compatible base URL; empty starts the embedded llama.cpp server.")
+    api_key: str | None = Field(None, description="API key for the upstream.")
+    api_key_env: str | None = Field(None, description="Environment variable holding the upstream API key.")
+    model: str = Field("", description="Default upstream model; empty means the embedded model or the first listed.")
+    timeout_s: float = Field(C.DEFAULT_UPSTREAM_TIMEOUT_S, gt=0, description="Upstream request timeout.")
+    max_retries: int = Field(C.DEFAULT_UPSTREAM_MAX_RETRIES, ge=0, le=2, description="Retries before the first token only.")
+
+    def resolved_api_key(self) -> str:
+        """The API key, from `api_key` or `api_key_env` (a placeholder for keyless local servers)."""
+        if self.api_key:
+            return self.api_key
+        if self.api_key_env and os.environ.get(self.api_key_env):
+            return os.environ[self.api_key_env]
+        return "not-needed"
+
+
+class EmbeddedUpstreamSettings(_Section):
+    model_path: Path | None = Field(None, description="GGUF for the embedded upstream; empty means the bundled model.")
+    n_ctx: int = Field(C.DEFAULT_EMBEDDED_N_CTX, ge=256, description="Context window of the embedded upstream.")
+    n_threads: int | None = Field(None, ge=1, description="Threads for the embedded upstream.")
+    startup_timeout_s: float = Field(C.DEFAULT_EMBEDDED_STARTUP_TIMEOUT_S, gt=0, description="How long to wait for it to serve.")
+
+
+class CloudLimitSettings(_Section):
+    max_message_bytes: int = Field(C.DEFAULT_MAX_MESSAGE_BYTES, ge=1024, description="Largest gRPC message accepted.")
+    max_concurrent_streams: int = Field(C.DEFAULT_MAX_CONCURRENT_STREAMS, ge=1, description="Escalations served at once; more get RESOURCE_EXHAUSTED.")
+    max_prompt_chars: int = Field(C.DEFAULT_MAX_CONTEXT_CHARS, ge=1, description="Most characters across an escalation's messages.")
+
+
+class CloudConfig(_Section):
+    """Configuration of the cloud service (`tandem cloud serve`)."""
+
+    listen: CloudListenSettings = Field(default_factory=CloudListenSettings, description="Where the service listens.")
+    tls: TlsSettings = Field(default_factory=TlsSettings, description="TLS; required unless bound to loopback.")
+    auth: AuthSettings = Field(default_factory=AuthSettings, description="Bearer-token auth.")
+    upstream: UpstreamSettings = Field(default_factory=UpstreamSettings, description="The OpenAI-compatible upstream.")
+    embedded: EmbeddedUpstreamSettings = Field(default_factory=EmbeddedUpstreamSettings, description="The embedded default upstream.")
+    limits: CloudLimitSettings = Field(default_factory=CloudLimitSettings, description="Request limits.")
+    shutdown_grace_s: float = Field(C.DEFAULT_SHUTDOWN_GRACE_S, ge=0, description="Time in-flight requests get on shutdown.")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level.")
+
+
+# ---------------------------------------------------------------- loading
+
+ConfigT = TypeVar("ConfigT", bound=BaseModel)
+
+
+def _env_overrides(prefix: str, environ: Mapping[str, str]) -> dict[str, Any]:
+    """Nested dict from variables like PREFIX + 'cloud__target'."""
+    overrides: dict[str, Any] = {}
+    for name, raw in environ.items():
+        if not name.startswith(prefix) or name == prefix:
+            continue
+        path = [part.lower() for part in name[len(prefix):].split("__")]
+        node = overrides
+        for part in path[:-1]:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise ConfigError(f"environment variable {name}: conflicts with another override")
+        try:
+            node[path[-1]] = yaml.safe_load(raw) if raw != "" else None
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"environment variable {name}: not a valid value ({exc.__class__.__name__})") from None
+    return overrides
+
+
+def _merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in over.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _describe(error: ValidationError, source: str) -> str:
+    lines = []
+    for item in error.errors():
+        field = ".".join(str(p) for p in item["loc"]) or "(top level)"
+        lines.append(f"{field}: {item['msg']}")
+    return f"invalid config in {source}: " + "; ".join(lines)
+
+
+def parse_config(
+    schema: type[ConfigT], data: Any, source: str, env_prefix: str | None = None, environ: Mapping[str, str] | None = None
+) -> ConfigT:
+    """Validate `data` (already-parsed YAML) plus env overrides against `schema`."""
+    if data is None:
+        data = {}
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"invalid config in {source}: the top level must be a mapping, not {type(data).__name__}")
+    if env_prefix:
+        data = _merge(dict(data), _env_overrides(env_prefix, os.environ if environ is None else environ))
+    try:
+        return schema.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, source)) from None
+
+
+def load_config(
+    schema: type[ConfigT], path: Path | None, env_prefix: str | None = None, environ: Mapping[str, str] | None = None
+) -> ConfigT:
+    """Load a YAML config file (or defaults when `path` is None) into `schema`."""
+    data: Any = {}
+    source = "defaults"
+    if path is not None:
+        source = str(path)
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"cannot read config {path}: {exc.strerror or exc}") from None
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+            raise ConfigError(f"config {path} is not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
+    return parse_config(schema, data, source, env_prefix, environ)
+
+
+def load_edge_config(path: Path | None, environ: Mapping[str, str] | None = None) -> EdgeConfig:
+    """The edge daemon's config from `path` (or defaults) plus TANDEM_EDGE__* overrides."""
+    return load_config(EdgeConfig, path, C.ENV_PREFIX_EDGE, environ)
+
+
+def load_cloud_config(path: Path | None, environ: Mapping[str, str] | None = None) -> CloudConfig:
+    """The cloud service's config from `path` (or defaults) plus TANDEM_CLOUD__* overrides."""
+    return load_config(CloudConfig, path, C.ENV_PREFIX_CLOUD, environ)
+
+
+def dump_config(config: BaseModel) -> str:
+    """The effective config as YAML (secrets masked)."""
+    data = config.model_dump(mode="json")
+    _mask_secrets(data)
+    return yaml.safe_dump(data, sort_keys=False)
+
+
+_SECRET_KEYS = {"token", "api_key", "tokens"}
+
+
+def _mask_secrets(node: Any) -> None:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in _SECRET_KEYS and value:
+                node[key] = ["***"] * len(value) if isinstance(value, list) else "***"
+            else:
+                _mask_secrets(value)

@@ -1,0 +1,95 @@
+"""Pattern detectors with validation: emails, phone numbers (libphonenumber), payment cards (Luhn).
+
+Each detector is a small object with `detect(text) -> list[Span]`, so richer ones
+(NER, dictionaries) plug in beside these without touching the callers.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from typing import Protocol
+
+import phonenumbers
+
+from shared.privacy.spans import Span, resolve_overlaps
+
+
+class Detector(Protocol):
+    """Finds sensitive spans of the types it knows."""
+
+    name: str
+
+    def detect(self, text: str) -> list[Span]:
+        """Spans found in `text`."""
+        ...
+
+
+class EmailDetector:
+    """RFC-5322-ish addresses: local part, @, a dotted domain with a letter TLD."""
+
+    name = "email"
+    _pattern = re.compile(
+        r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![\w-])"
+    )
+
+    def detect(self, text: str) -> list[Span]:
+        """Every email address in `text`."""
+        return [Span(m.start(), m.end(), "EMAIL_ADDRESS") for m in self._pattern.finditer(text)]
+
+
+def luhn_valid(digits: str) -> bool:
+    """Whether a digit string passes the Luhn checksum."""
+    total = 0
+    for index, char in enumerate(reversed(digits)):
+        value = ord(char) - 48
+        if index % 2 == 1:
+            value *= 2
+            if value > 9:
+                value -= 9
+        total += value
+    return total % 10 == 0
+
+
+class CreditCardDetector:
+    """13–19 digit card numbers, optionally grouped by spaces or dashes, that pass Luhn."""
+
+    name = "credit_card"
+    _pattern = re.compile(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])")
+
+    def detect(self, text: str) -> list[Span]:
+        """Every Luhn-valid card number in `text`."""
+        spans = []
+        for match in self._pattern.finditer(text):
+            digits = re.sub(r"\D", "", match.group())
+            if 13 <= len(digits) <= 19 and luhn_valid(digits) and len(set(digits)) > 1:
+                spans.append(Span(match.start(), match.end(), "CREDIT_CARD"))
+        return spans
+
+
+class PhoneDetector:
+    """Phone numbers as libphonenumber finds and validates them (international, and national for the regions listed)."""
+
+    name = "phone"
+
+    def __init__(self, regions: Sequence[str] = ("US", "GB", "DE", "FR", "IN")) -> None:
+        self._regions = tuple(regions)
+
+    def detect(self, text: str) -> list[Span]:
+        """Every valid phone number in `text`."""
+        spans: list[Span] = []
+        for region in self._regions:
+            for match in phonenumbers.PhoneNumberMatcher(text, region, leniency=phonenumbers.Leniency.VALID):
+                spans.append(Span(match.start, match.end, "PHONE_NUMBER"))
+        return resolve_overlaps(spans)
+
+
+DEFAULT_DETECTORS: tuple[Detector, ...] = (EmailDetector(), CreditCardDetector(), PhoneDetector())
+
+
+def detect_all(text: str, detectors: Iterable[Detector] = DEFAULT_DETECTORS) -> list[Span]:
+    """Spans from every detector, overlaps resolved (widest wins)."""
+    found: list[Span] = []
+    for detector in detectors:
+        found.extend(detector.detect(text))
+    return resolve_overlaps(found)
