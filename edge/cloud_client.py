@@ -84,8 +84,22 @@ class GrpcCloudClient:
         self.destination = settings.target
         token = settings.resolved_token()
         self._metadata: tuple[tuple[str, str], ...] = (("authorization", f"Bearer {token}"),) if token else ()
-        self._channel = _channel(settings, settings.target, max_message_bytes)
-        self._stub = cloud_pb2_grpc.CloudStub(self._channel)
+        self._settings = settings
+        self._max_message_bytes = max_message_bytes
+        # grpc.aio channels bind to the event loop that creates them, so create it on first use.
+        self._channel: grpc.aio.Channel | None = None
+        self._stub_instance: cloud_pb2_grpc.CloudStub | None = None
+        if settings.ca_cert is None:
+            host, _ = split_target(settings.target)
+            if not is_loopback_host(host):
+                raise ConfigError(f"cloud.target: {settings.target} is not loopback, so cloud.ca_cert must be set (TLS is required)")
+
+    @property
+    def _stub(self) -> cloud_pb2_grpc.CloudStub:
+        if self._stub_instance is None:
+            self._channel = _channel(self._settings, self.destination, self._max_message_bytes)
+            self._stub_instance = cloud_pb2_grpc.CloudStub(self._channel)
+        return self._stub_instance
 
     async def escalate(self, request: cloud_pb2.EscalateRequest, timeout_s: float) -> AsyncIterator[CloudEvent]:
         """Stream the answer to `request`, mapping every gRPC failure to a typed error."""
@@ -116,5 +130,7 @@ class GrpcCloudClient:
 
     async def close(self) -> None:
         """Close the channel."""
-        await self._channel.close()
+        if self._channel is not None:
+            await self._channel.close()
+            self._channel = self._stub_instance = None
 
