@@ -91,7 +91,7 @@ async def run_demo(json_output: bool = False) -> int:
     with tempfile.TemporaryDirectory(prefix="tandem-demo-", dir="/tmp") as tmp:
         workdir = Path(tmp)
         cloud_config, edge_config, token = demo_configs(workdir)
-        log = sys.stderr if not json_output else sys.stderr
+        log = sys.stderr
         print("Starting the cloud service and its embedded upstream (llama_cpp.server)…", file=log, flush=True)
         started = time.perf_counter()
         cloud = CloudService(cloud_config)

@@ -138,14 +138,12 @@ class LocalModel:
         try:
             decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
             llm = self._llm
-            produced = 0
-            for token in llm.generate(list(prompt), temp=temperature, top_k=40, top_p=0.95, reset=True):
+            for produced, token in enumerate(llm.generate(list(prompt), temp=temperature, top_k=40, top_p=0.95, reset=True), 1):
                 if self._is_end_of_turn(token):
                     break
                 # llama-cpp-python no longer copies logits out without logits_all; read the last row directly.
                 logits = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(self._n_vocab,))
                 yield TokenEvent(decoder.decode(llm.detokenize([token])), _token_logprob(logits, token))
-                produced += 1
                 if produced >= max_tokens or should_stop():
                     break
             tail = decoder.decode(b"", final=True)

@@ -32,7 +32,7 @@ from shared.errors import (
 log = logging.getLogger(__name__)
 
 LOCAL_SYSTEM_PROMPT = "You are a helpful assistant. Answer briefly and directly. Use the given context when there is one."
-_SESSION_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,%d}$" % MAX_SESSION_ID_CHARS)
+_SESSION_ID = re.compile(rf"^[A-Za-z0-9_.:-]{{1,{MAX_SESSION_ID_CHARS}}}$")
 
 
 @dataclass(frozen=True)

