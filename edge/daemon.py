@@ -10,6 +10,7 @@ import signal
 import socket
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -17,8 +18,8 @@ from grpc_reflection.v1alpha import reflection
 
 from edge.cloud_client import CloudBackend, GrpcCloudClient
 from edge.ledger import EgressLedger
+from edge.metrics import EdgeMetrics, MeteredPipeline
 from edge.model import LocalModel
-from edge.pipeline import AskPipeline
 from edge.policy import ThresholdPolicy
 from edge.privacy import EgressGuard, PrivacyFilter, Vault
 from edge.runner import ModelRunner
@@ -28,6 +29,9 @@ from edge.storage import ensure_private_dir
 from protos import edge_pb2, edge_pb2_grpc
 from shared.config import EdgeConfig
 from shared.errors import ConfigError
+
+if TYPE_CHECKING:
+    from edge.openai_http import LocalHttpServer
 
 log = logging.getLogger(__name__)
 
@@ -63,22 +67,24 @@ class EdgeDaemon:
         self.vault = Vault(state / "vault.db")
         self.sessions = SessionStore(state / "sessions.db")
         self.ledger = EgressLedger(state / "egress.db")
-        allowed = frozenset(t for t, action in config.privacy.entities.items() if action == "allow")
         if cloud is None and config.cloud.target:
             cloud = GrpcCloudClient(config.cloud, config.limits.max_message_bytes)
         self.cloud = cloud
-        self.pipeline = AskPipeline(
+        self.metrics = EdgeMetrics(lambda: self.runner.queue_depth, config.limits.queue_limit)
+        self.pipeline = MeteredPipeline(
+            metrics=self.metrics,
             config=config,
             runner=self.runner,
             privacy=PrivacyFilter(config.privacy, self.vault),
             vault=self.vault,
-            guard=EgressGuard(allowed_types=allowed),
+            guard=EgressGuard.from_settings(config.privacy),
             ledger=self.ledger,
             sessions=self.sessions,
             policy=ThresholdPolicy(config.policy.confidence_threshold),
             cloud=cloud,
         )
         self._server: grpc.aio.Server | None = None
+        self.http: LocalHttpServer | None = None  # the OpenAI-compatible endpoint, when listen.http_port is set
 
     async def start(self) -> None:
         """Bind and start serving."""
@@ -106,10 +112,25 @@ class EdgeDaemon:
         os.chmod(self.socket_path, 0o600)
         await health_servicer.set("", health_pb2.HealthCheckResponse.SERVING)
         self._server = server
+        if self.config.listen.http_port is not None:
+            from edge.openai_http import LocalHttpServer, OpenAIEndpoint  # only daemons that serve HTTP need uvicorn
+
+            endpoint = OpenAIEndpoint(self.pipeline, self.metrics, self.config.limits.max_message_bytes)
+            self.http = LocalHttpServer(endpoint, self.config.listen.http_port)
+            try:
+                await self.http.start()
+            except BaseException:
+                self.http = None
+                await self.stop(grace=0)  # a half-started daemon must not keep its socket
+                raise
+            log.info("OpenAI-compatible endpoint on http://127.0.0.1:%d/v1", self.http.port)
         log.info("edge daemon serving on unix://%s (model %s)", self.socket_path, self.model.name)
 
     async def stop(self, grace: float = SHUTDOWN_GRACE_S) -> None:
         """Finish in-flight requests within `grace`, then release everything."""
+        if self.http is not None:
+            await self.http.stop(grace)
+            self.http = None
         if self._server is not None:
             await self._server.stop(grace)
             self._server = None

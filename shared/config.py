@@ -75,6 +75,12 @@ class GenerationSettings(_Section):
 class ListenSettings(_Section):
     socket_path: Path | None = Field(None, description="Unix socket to serve on (mode 0600); empty means the runtime dir.")
     tcp_port: int | None = Field(None, ge=0, le=65535, description="Also serve gRPC on 127.0.0.1:PORT (0 picks a free port).")
+    http_port: int | None = Field(
+        None,
+        ge=0,
+        le=65535,
+        description="Serve the OpenAI-compatible HTTP endpoint (and /metrics) on 127.0.0.1:PORT; empty means off (0 picks a free port).",
+    )
 
 
 class CloudClientSettings(_Section):
@@ -196,6 +202,11 @@ class EmbeddedUpstreamSettings(_Section):
     startup_timeout_s: float = Field(C.DEFAULT_EMBEDDED_STARTUP_TIMEOUT_S, gt=0, description="How long to wait for it to serve.")
 
 
+class MetricsSettings(_Section):
+    host: str = Field(C.DEFAULT_CLOUD_HOST, description="Address for the Prometheus /metrics endpoint (0.0.0.0 in a pod, so Prometheus can scrape it).")
+    port: int | None = Field(None, ge=0, le=65535, description="Port for /metrics; empty means off (0 picks a free port).")
+
+
 class CloudLimitSettings(_Section):
     max_message_bytes: int = Field(C.DEFAULT_MAX_MESSAGE_BYTES, ge=1024, description="Largest gRPC message accepted.")
     max_concurrent_streams: int = Field(C.DEFAULT_MAX_CONCURRENT_STREAMS, ge=1, description="Escalations served at once; more get RESOURCE_EXHAUSTED.")
@@ -211,6 +222,7 @@ class CloudConfig(_Section):
     upstream: UpstreamSettings = Field(default_factory=UpstreamSettings, description="The OpenAI-compatible upstream.")
     embedded: EmbeddedUpstreamSettings = Field(default_factory=EmbeddedUpstreamSettings, description="The embedded default upstream.")
     limits: CloudLimitSettings = Field(default_factory=CloudLimitSettings, description="Request limits.")
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings, description="The Prometheus metrics endpoint (counts only, never text).")
     shutdown_grace_s: float = Field(C.DEFAULT_SHUTDOWN_GRACE_S, ge=0, description="Time in-flight requests get on shutdown.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level.")
 

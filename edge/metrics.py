@@ -1,0 +1,105 @@
+"""Prometheus metrics of the edge daemon: counts and histograms only, never any text.
+
+Each daemon owns its own `CollectorRegistry` (several daemons may share a process in
+tests). Recording happens once per request, when its Final event (or its error) passes
+through `MeteredPipeline.run`, never per token. The queue depth is read at scrape time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+from edge.pipeline import AskInput, AskPipeline, Event, Final, Provenance
+from edge.policy import Route
+from shared.errors import TandemError
+
+CONFIDENCE_BUCKETS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.55, 0.6, 0.7, 0.8, 0.9, 1.0)
+DURATION_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
+
+
+class EdgeMetrics:
+    """The daemon's metric families, in one registry."""
+
+    def __init__(self, queue_depth: Callable[[], int], queue_limit: int) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        r = self.registry
+        self.requests = Counter(
+            "tandem_edge_requests", "Answered requests by route (local, cloud, refused).", ["route"], registry=r
+        )
+        self.fallbacks = Counter(
+            "tandem_edge_cloud_fallbacks",
+            "Escalations that failed and were answered locally instead, by error kind.",
+            ["kind"],
+            registry=r,
+        )
+        self.errors = Counter("tandem_edge_request_errors", "Requests that ended in an error, by error kind.", ["kind"], registry=r)
+        self.confidence = Histogram(
+            "tandem_edge_confidence", "Confidence of the local attempt.", buckets=CONFIDENCE_BUCKETS, registry=r
+        )
+        self.duration = Histogram(
+            "tandem_edge_request_duration_seconds", "Time to the final answer, by route.", ["route"], buckets=DURATION_BUCKETS, registry=r
+        )
+        self.entities = Counter(
+            "tandem_edge_entities_detected", "Sensitive spans found by the privacy filter, by entity type.", ["type"], registry=r
+        )
+        self.sent_chars = Counter("tandem_edge_sent_chars", "Characters of sanitized text sent to the cloud.", registry=r)
+        self.sent_tokens = Counter(
+            "tandem_edge_sent_tokens", "Prompt tokens the cloud model counted for escalations.", registry=r
+        )
+        self.local_tokens = Counter(
+            "tandem_edge_local_tokens", "Tokens processed by the local model, by kind (prompt, completion).", ["kind"], registry=r
+        )
+        queue = Gauge("tandem_edge_queue_depth", "Requests waiting for the local model.", registry=r)
+        queue.set_function(lambda: float(queue_depth()))
+        Gauge("tandem_edge_queue_limit", "Requests allowed to wait for the local model.", registry=r).set(queue_limit)
+        # Pre-create the route series so a rate over them exists from the first scrape.
+        for route in Route:
+            self.requests.labels(route.value)
+
+    def observe_final(self, prov: Provenance) -> None:
+        """Record one answered request."""
+        route = prov.route.value
+        self.requests.labels(route).inc()
+        if prov.route is not Route.REFUSED:
+            self.confidence.observe(prov.confidence)
+        self.duration.labels(route).observe(prov.timings_ms.get("total_ms", 0.0) / 1000.0)
+        for entity_type, count in prov.entities.items():
+            self.entities.labels(entity_type).inc(count)
+        if prov.degraded:
+            self.fallbacks.labels(prov.cloud_error_kind or "unknown").inc()
+        if prov.sent_text:
+            self.sent_chars.inc(len(prov.sent_text))
+        self.sent_tokens.inc(prov.cloud_prompt_tokens)
+        self.local_tokens.labels("prompt").inc(prov.local_prompt_tokens)
+        self.local_tokens.labels("completion").inc(prov.local_completion_tokens)
+
+    def observe_error(self, error: BaseException) -> None:
+        """Record one request that ended in an error (its class name only)."""
+        kind = type(error).__name__ if isinstance(error, TandemError) else "InternalError"
+        self.errors.labels(kind).inc()
+
+    def render(self) -> bytes:
+        """The registry in the Prometheus text format."""
+        return generate_latest(self.registry)
+
+
+class MeteredPipeline(AskPipeline):
+    """The AskPipeline, recording one set of metrics per request as its Final (or error) passes."""
+
+    def __init__(self, *args: Any, metrics: EdgeMetrics, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.metrics = metrics
+
+    async def run(self, request: AskInput) -> AsyncIterator[Event]:
+        """The pipeline's events, unchanged."""
+        try:
+            async for event in super().run(request):
+                if isinstance(event, Final):
+                    self.metrics.observe_final(event.provenance)
+                yield event
+        except Exception as exc:
+            self.metrics.observe_error(exc)
+            raise
