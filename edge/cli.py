@@ -134,6 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("which", choices=("edge", "cloud"))
     show.add_argument("--config", type=Path)
     show.set_defaults(func=_cmd_config_show)
+    __import__("edge.privacy_cli").privacy_cli.register(sub)
     return parser
 
 

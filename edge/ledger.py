@@ -100,7 +100,15 @@ class EgressLedger:
         rows = self._db.query("SELECT * FROM egress ORDER BY seq")
         prev = GENESIS_HASH
         expected_seq = 1
-        for seq, ts, sid, dest, payload, entities, prev_hash, digest in rows:
+        for row in rows:
+            try:
+                seq, ts, sid, dest, payload, entities, prev_hash, digest = row
+                seq = int(seq)  # type: ignore[call-overload]
+                payload = bytes(payload)  # type: ignore[call-overload]
+                json.loads(str(entities))
+            except (TypeError, ValueError):
+                # A row edited by hand into another type is tampering too, not a crash.
+                return VerifyResult(False, len(rows), expected_seq, "record is malformed")
             if seq != expected_seq:
                 return VerifyResult(False, len(rows), int(seq), f"record {expected_seq} is missing")  # type: ignore[call-overload]
             if prev_hash != prev:

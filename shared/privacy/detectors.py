@@ -88,8 +88,43 @@ DEFAULT_DETECTORS: tuple[Detector, ...] = (EmailDetector(), CreditCardDetector()
 
 
 def detect_all(text: str, detectors: Iterable[Detector] = DEFAULT_DETECTORS) -> list[Span]:
-    """Spans from every detector, overlaps resolved (widest wins)."""
-    found: list[Span] = []
+    """Spans from every detector, overlaps resolved (widest wins).
+
+    A detector marked `guesses = True` (NER) may swallow a validated value into a wider
+    entity ("Email john@x.org" as one PERSON); such a guess is first cut around the
+    validated spans, so each value keeps its own, precise type.
+    """
+    precise: list[Span] = []
+    guessed: list[Span] = []
     for detector in detectors:
-        found.extend(detector.detect(text))
-    return resolve_overlaps(found)
+        (guessed if getattr(detector, "guesses", False) else precise).extend(detector.detect(text))
+    if guessed and precise:
+        guessed = [piece for span in guessed for piece in trim_around(span, precise, text)]
+    return resolve_overlaps(precise + guessed)
+
+
+def trim_around(span: Span, anchors: Sequence[Span], text: str) -> list[Span]:
+    """The parts of `span` outside every anchor span, stripped of spaces and punctuation; empty parts dropped."""
+    pieces = [(span.start, span.end)]
+    for anchor in anchors:
+        if anchor.end <= span.start or anchor.start >= span.end:
+            continue
+        next_pieces = []
+        for start, end in pieces:
+            if anchor.end <= start or anchor.start >= end:
+                next_pieces.append((start, end))
+                continue
+            if start < anchor.start:
+                next_pieces.append((start, anchor.start))
+            if anchor.end < end:
+                next_pieces.append((anchor.end, end))
+        pieces = next_pieces
+    kept = []
+    for start, end in pieces:
+        while start < end and not text[start].isalnum():
+            start += 1
+        while end > start and not text[end - 1].isalnum():
+            end -= 1
+        if end - start > 1 and any(c.isalpha() for c in text[start:end]):
+            kept.append(Span(start, end, span.entity_type, span.score))
+    return kept

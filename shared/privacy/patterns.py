@@ -1,0 +1,246 @@
+"""Validated pattern detectors: IBAN (mod-97), US SSN, IPv4/IPv6, MAC, URLs, dates of birth, street addresses.
+
+Each one matches candidates with a regular expression and keeps only those that pass
+a check (a checksum, a parser, a context word), so it stays precise on ordinary prose.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+
+from shared.privacy.spans import Span
+
+# --------------------------------------------------------------------------- IBAN
+
+# Lengths by country (ISO 13616 registry); an IBAN of another length is not valid there.
+IBAN_LENGTHS: dict[str, int] = {
+    "AD": 24, "AE": 23, "AL": 28, "AT": 20, "AZ": 28, "BA": 20, "BE": 16, "BG": 22, "BH": 22, "BR": 29,
+    "CH": 21, "CR": 22, "CY": 28, "CZ": 24, "DE": 22, "DK": 18, "DO": 28, "EE": 20, "EG": 29, "ES": 24,
+    "FI": 18, "FO": 18, "FR": 27, "GB": 22, "GE": 22, "GI": 23, "GL": 18, "GR": 27, "GT": 28, "HR": 21,
+    "HU": 28, "IE": 22, "IL": 23, "IQ": 23, "IS": 26, "IT": 27, "JO": 30, "KW": 30, "KZ": 20, "LB": 28,
+    "LC": 32, "LI": 21, "LT": 20, "LU": 20, "LV": 21, "MC": 27, "MD": 24, "ME": 22, "MK": 19, "MR": 27,
+    "MT": 31, "MU": 30, "NL": 18, "NO": 15, "PK": 24, "PL": 28, "PS": 29, "PT": 25, "QA": 29, "RO": 24,
+    "RS": 22, "SA": 24, "SC": 31, "SE": 24, "SI": 19, "SK": 24, "SM": 27, "ST": 25, "SV": 28, "TL": 23,
+    "TN": 24, "TR": 26, "UA": 29, "VA": 22, "VG": 24, "XK": 20,
+}  # fmt: skip
+
+
+def iban_valid(candidate: str) -> bool:
+    """Whether `candidate` (no separators) is an IBAN: known country, its length, and mod-97 == 1."""
+    iban = candidate.upper()
+    if IBAN_LENGTHS.get(iban[:2]) != len(iban) or not iban[2:4].isdigit():
+        return False
+    rearranged = iban[4:] + iban[:4]
+    digits = "".join(str(int(ch, 36)) for ch in rearranged)
+    return int(digits) % 97 == 1
+
+
+class IbanDetector:
+    """IBANs, compact or grouped by spaces/dashes, validated by country length and mod-97."""
+
+    name = "iban"
+    _pattern = re.compile(r"\b[A-Za-z]{2}\d{2}(?:[ -]?[A-Za-z0-9]){10,30}\b")
+
+    def detect(self, text: str) -> list[Span]:
+        """Every valid IBAN in `text`."""
+        spans = []
+        for match in self._pattern.finditer(text):
+            raw = match.group()
+            # The regex may run on into the next word; drop trailing groups until it validates.
+            cut = len(raw)
+            while cut >= 15:
+                piece = raw[:cut].rstrip(" -")
+                if iban_valid(re.sub(r"[ -]", "", piece)):
+                    spans.append(Span(match.start(), match.start() + len(piece), "IBAN_CODE"))
+                    break
+                cut = max(piece.rfind(" "), piece.rfind("-"))
+                if cut <= 0:
+                    break
+        return spans
+
+
+# --------------------------------------------------------------------------- SSN
+
+_SSN_CONTEXT = re.compile(r"\b(?:ssn|social\s+security|social\s+sec|ss#|taxpayer|tin)\b", re.IGNORECASE)
+CONTEXT_WINDOW_CHARS = 40  # how far before a candidate a context word still counts
+
+
+def _has_context(text: str, start: int, pattern: re.Pattern[str], window: int = CONTEXT_WINDOW_CHARS) -> bool:
+    return bool(pattern.search(text, max(0, start - window), start))
+
+
+class SsnDetector:
+    """US Social Security numbers: valid area/group/serial; unseparated ones need a context word unless `loose`."""
+
+    name = "ssn"
+    _pattern = re.compile(r"(?<![\w-])(\d{3})([- .]?)(\d{2})\2(\d{4})(?![\w-])")
+
+    def __init__(self, loose: bool = True) -> None:
+        self._loose = loose
+
+    def detect(self, text: str) -> list[Span]:
+        """Every plausible SSN in `text`."""
+        spans = []
+        for match in self._pattern.finditer(text):
+            area, sep, group, serial = match.groups()
+            if area in ("000", "666") or area.startswith("9") or group == "00" or serial == "0000":
+                continue
+            if not sep and not (self._loose or _has_context(text, match.start(), _SSN_CONTEXT)):
+                continue
+            spans.append(Span(match.start(), match.end(), "US_SSN", 0.9 if sep else 0.6))
+        return spans
+
+
+# --------------------------------------------------------------------------- network
+
+class IpAddressDetector:
+    """IPv4 and IPv6 addresses (with an optional port or prefix length), validated by `ipaddress`."""
+
+    name = "ip"
+    _v4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?:/\d{1,2})?(?![\w.]*\d)")
+    _v6 = re.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{0,4}|(?:\d{1,3}\.){3}\d{1,3})(?:%\w+)?(?![\w:])")
+
+    def detect(self, text: str) -> list[Span]:
+        """Every valid IP address in `text`."""
+        spans = []
+        for match in self._v4.finditer(text):
+            try:
+                ipaddress.ip_interface(match.group())
+            except ValueError:
+                continue
+            spans.append(Span(match.start(), match.end(), "IP_ADDRESS"))
+        for match in self._v6.finditer(text):
+            candidate = match.group().split("%")[0]
+            if candidate.count(":") < 2 or not re.search(r"[0-9A-Fa-f]", candidate):
+                continue
+            try:
+                ipaddress.IPv6Address(candidate)
+            except ValueError:
+                continue
+            spans.append(Span(match.start(), match.end(), "IP_ADDRESS"))
+        return spans
+
+
+class MacAddressDetector:
+    """MAC addresses: six hex pairs joined by ':' or '-', or Cisco's three dotted quads."""
+
+    name = "mac"
+    _pattern = re.compile(
+        r"(?<![\w:-])(?:[0-9A-Fa-f]{2}([:-])(?:[0-9A-Fa-f]{2}\1){4}[0-9A-Fa-f]{2}|[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4})(?![\w:-])"
+    )
+
+    def detect(self, text: str) -> list[Span]:
+        """Every MAC address in `text`."""
+        return [Span(m.start(), m.end(), "MAC_ADDRESS") for m in self._pattern.finditer(text)]
+
+
+# Common generic and country TLDs; a bare "word.tld" counts as a domain only with one of these.
+_TLDS = (
+    "com|org|net|edu|gov|mil|int|io|ai|co|dev|app|info|biz|me|us|uk|de|fr|es|it|nl|be|ch|at|se|no|dk|fi|pl|cz|ru|ua|"
+    "cn|jp|kr|in|au|nz|ca|br|mx|ar|za|ie|pt|gr|tr|il|sg|hk|tw|vn|id|my|ph|th|xyz|online|site|tech|store|cloud|ly|gl|tv"
+)
+
+
+class UrlDetector:
+    """URLs with a scheme or www., and bare domains with a known TLD (optionally with a path)."""
+
+    name = "url"
+    _pattern = re.compile(
+        r"(?:\b(?:https?|ftp|sftp|ssh|git|file)://[^\s<>\"'`]+"
+        r"|\bwww\.[^\s<>\"'`]+"
+        r"|(?<![\w@.-])(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+(?:" + _TLDS + r")\b(?![.@-]?\w)(?:[/?#][^\s<>\"'`]*)?)",
+        re.IGNORECASE,
+    )
+
+    def detect(self, text: str) -> list[Span]:
+        """Every URL or domain in `text`, without trailing punctuation."""
+        spans = []
+        for match in self._pattern.finditer(text):
+            value = match.group()
+            trimmed = value.rstrip(".,;:!?)]}'\"")
+            # Keep a closing parenthesis that closes one opened inside the URL (Wikipedia links).
+            if value[len(trimmed) : len(trimmed) + 1] == ")" and trimmed.count("(") > trimmed.count(")"):
+                trimmed += ")"
+            if len(trimmed) < 4:
+                continue
+            spans.append(Span(match.start(), match.start() + len(trimmed), "URL", 0.8))
+        return spans
+
+
+# --------------------------------------------------------------------------- dates
+
+_MONTHS = r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
+DATE_PATTERN = re.compile(
+    r"\b(?:"
+    r"\d{1,2}[/.-]\d{1,2}[/.-](?:\d{4}|\d{2})"  # 12/31/1990, 31.12.90
+    r"|\d{4}[/.-]\d{1,2}[/.-]\d{1,2}"  # 1990-12-31
+    r"|\d{1,2}(?:st|nd|rd|th)?(?:\s+of)?\s+" + _MONTHS + r",?\s+\d{4}"  # 31st of December, 1990
+    r"|" + _MONTHS + r"\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4}"  # December 31, 1990
+    r")\b",
+    re.IGNORECASE,
+)
+_DOB_CONTEXT = re.compile(r"\b(?:born|birth|birthday|dob|d\.o\.b|b\.|date\s+of\s+birth|birthdate|age|aged)\b", re.IGNORECASE)
+DOB_CONTEXT_WINDOW_CHARS = 48
+
+
+class DateOfBirthDetector:
+    """Dates near a birth context word ('born', 'DOB', ...); with `all_dates`, every full date."""
+
+    name = "date_of_birth"
+
+    def __init__(self, all_dates: bool = False) -> None:
+        self._all = all_dates
+
+    def detect(self, text: str) -> list[Span]:
+        """Every date of birth (or date) in `text`."""
+        spans = []
+        for match in DATE_PATTERN.finditer(text):
+            if _has_context(text, match.start(), _DOB_CONTEXT, DOB_CONTEXT_WINDOW_CHARS):
+                spans.append(Span(match.start(), match.end(), "DATE_OF_BIRTH"))
+            elif self._all:
+                spans.append(Span(match.start(), match.end(), "DATE_TIME", 0.5))
+        return spans
+
+
+# --------------------------------------------------------------------------- addresses
+
+# USPS street suffixes (Publication 28, common forms) and their abbreviations.
+_STREET_SUFFIXES = (
+    "Alley|Aly|Annex|Arcade|Avenue|Ave|Av|Bayou|Beach|Bend|Bluffs?|Bottom|Boulevard|Blvd|Branch|Bridge|Brooks?|"
+    "Burgs?|Bypass|Camp|Canyon|Cape|Causeway|Center|Ctr|Centers|Circles?|Cir|Cliffs?|Club|Common|Corners?|Course|"
+    "Courts?|Ct|Coves?|Creek|Crescent|Cres|Crest|Crossing|Crossroad|Curve|Dale|Dam|Divide|Drives?|Dr|Estates?|"
+    "Expressway|Expy|Extensions?|Falls?|Ferry|Fields?|Flats?|Fords?|Forest|Forges?|Forks?|Fort|Freeway|Fwy|Gardens?|"
+    "Gateway|Glens?|Greens?|Groves?|Harbors?|Haven|Heights|Hts|Highway|Hwy|Hills?|Hollow|Inlet|Islands?|Isle|"
+    "Junctions?|Keys?|Knolls?|Lakes?|Land|Landing|Lane|Ln|Light|Lights|Loaf|Locks?|Lodge|Loop|Mall|Manors?|Meadows?|"
+    "Mews|Mill|Mills|Mission|Motorway|Mount|Mountains?|Mtn|Neck|Orchard|Oval|Overpass|Park|Parks|Parkway|Pkwy|"
+    "Pass|Passage|Path|Pike|Pines?|Place|Pl|Plains?|Plaza|Plz|Points?|Ports?|Prairie|Radial|Ramp|Ranch|Rapids?|Rest|"
+    "Ridges?|River|Road|Rd|Roads|Route|Rte|Row|Rue|Run|Shoals?|Shores?|Skyway|Springs?|Spurs?|Squares?|Sq|Station|"
+    "Sta|Stravenue|Streams?|Street|St|Streets|Summit|Terrace|Ter|Throughway|Trace|Track|Trafficway|Trail|Trl|"
+    "Trailer|Tunnel|Turnpike|Tpke|Underpass|Unions?|Valleys?|Viaduct|Views?|Villages?|Ville|Vista|Walks?|Wall|Way|"
+    "Ways|Wells?"
+)
+_SECONDARY = r"(?:,?\s+(?:Apt\.?|Apartment|Suite|Ste\.?|Unit|Room|Rm\.?|Floor|Fl\.?|#)\s*[A-Za-z0-9-]+)?"
+_CITY_STATE_ZIP = r"(?:,?\s+(?:[A-Z][a-z]+(?:\s+[A-Z][a-z]+){0,2},?\s+)?[A-Z]{2}\s+\d{5}(?:-\d{4})?)?"
+ADDRESS_PATTERN = re.compile(
+    r"\b\d{1,6}[A-Za-z]?\s+(?:(?:[NSEW]|North|South|East|West|N\.|S\.|E\.|W\.)\s+)?"
+    r"(?:(?:[A-Z][A-Za-z'’.-]*|\d{1,3}(?:st|nd|rd|th))\s+){1,4}"
+    r"(?:" + _STREET_SUFFIXES + r")\b\.?(?:\s+(?:NW|NE|SW|SE|N|S|E|W)\b\.?)?" + _SECONDARY + _CITY_STATE_ZIP,
+)
+# A PO box, and a US "City, ST 12345" tail that stands alone.
+_PO_BOX = re.compile(r"\bP\.?\s?O\.?\s+Box\s+\d+\b", re.IGNORECASE)
+_CITY_ZIP = re.compile(r"\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+){0,2},\s+[A-Z]{2}\s+\d{5}(?:-\d{4})?\b")
+_UK_POSTCODE = re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2}\b")
+
+
+class StreetAddressDetector:
+    """Street addresses: a number, capitalised street words and a USPS suffix, with unit and 'City, ST 12345'."""
+
+    name = "street_address"
+
+    def detect(self, text: str) -> list[Span]:
+        """Every street address, PO box, US city/ZIP line or UK postcode in `text`."""
+        spans = [Span(m.start(), m.end(), "STREET_ADDRESS") for m in ADDRESS_PATTERN.finditer(text)]
+        for pattern in (_PO_BOX, _CITY_ZIP, _UK_POSTCODE):
+            spans.extend(Span(m.start(), m.end(), "STREET_ADDRESS", 0.7) for m in pattern.finditer(text))
+        return spans

@@ -1,0 +1,38 @@
+"""spaCy NER through the real offline model: entities found, loaded once, and a missing model fails closed."""
+
+from __future__ import annotations
+
+import pytest
+
+from shared.errors import ModelError
+from shared.privacy import detect_all
+from shared.privacy import ner as ner_module
+from shared.privacy.ner import NerDetector, load_pipeline
+from shared.privacy.presets import build_detectors
+
+
+def test_people_organisations_places() -> None:
+    text = "Yesterday Maria Gonzalez met the board of Siemens in Munich."
+    spans = NerDetector().detect(text)
+    by_type = {(s.entity_type, text[s.start : s.end]) for s in spans}
+    assert ("PERSON", "Maria Gonzalez") in by_type
+    assert ("ORGANIZATION", "Siemens") in by_type
+    assert ("LOCATION", "Munich") in by_type
+
+
+def test_pipeline_loads_once_per_process() -> None:
+    assert load_pipeline() is load_pipeline()
+
+
+def test_validated_span_inside_a_name_keeps_its_type() -> None:
+    text = "Email john.smith@example.com to John Smith."
+    spans = detect_all(text, build_detectors("balanced"))
+    kinds = {text[s.start : s.end]: s.entity_type for s in spans}
+    assert kinds["john.smith@example.com"] == "EMAIL_ADDRESS"
+    assert kinds["John Smith"] == "PERSON"
+
+
+def test_missing_model_is_a_model_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ner_module, "_pipelines", {})
+    with pytest.raises(ModelError, match="not installed"):
+        NerDetector(model="en_core_web_nonexistent_model").detect("Alice met Bob.")
