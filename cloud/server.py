@@ -13,6 +13,8 @@ from grpc_reflection.v1alpha import reflection
 
 from cloud.auth import AuthInterceptor, TokenVerifier
 from cloud.embedded import EmbeddedUpstream, embedded_log_path
+from cloud.fallback import UpstreamPool, build_pool
+from cloud.metrics import CloudMetrics
 from cloud.service import CloudServicer
 from cloud.upstream import Upstream
 from protos import cloud_pb2, cloud_pb2_grpc
@@ -25,7 +27,7 @@ log = logging.getLogger(__name__)
 
 def _read(path: object, field: str) -> bytes:
     try:
-        return open(path, "rb").read()  # type: ignore[call-overload]  # noqa: SIM115
+        return open(path, "rb").read()  # type: ignore[call-overload]
     except OSError as exc:
         raise ConfigError(f"{field}: cannot read {path}: {exc.strerror}") from None
 
@@ -53,29 +55,35 @@ class CloudService:
         self.credentials = server_credentials(config)
         self.embedded: EmbeddedUpstream | None = None
         self.upstream: Upstream | None = None
+        self.pool: UpstreamPool | None = None
         self.port: int | None = None
+        self.metrics = CloudMetrics()
         self._server: grpc.aio.Server | None = None
 
     async def start(self) -> None:
         """Start the upstream if embedded, then serve."""
-        up = self.config.upstream
-        base_url, model = up.base_url, up.model
-        if base_url is None:
+        embedded_url, embedded_model = None, ""
+        if not self.config.upstreams and self.config.upstream.base_url is None:
             self.embedded = EmbeddedUpstream(self.config.embedded, embedded_log_path())
             await self.embedded.start()
-            base_url, model = self.embedded.base_url, model or self.embedded.model_alias
-        self.upstream = Upstream(base_url, up.resolved_api_key(), model, up.timeout_s, up.max_retries)
+            embedded_url, embedded_model = self.embedded.base_url, self.embedded.model_alias
+        self.pool = build_pool(self.config, embedded_url, embedded_model)
+        self.upstream = self.pool.primary
         try:
-            await self.upstream.resolve_default_model()
+            for endpoint in self.pool.endpoints:
+                await endpoint.upstream.resolve_default_model()
         except Exception:
             log.warning("could not list the upstream's models yet; requests must name a model")
 
         limit = self.config.limits.max_message_bytes
         server = grpc.aio.server(
-            interceptors=[AuthInterceptor(self.verifier)],
+            # Metrics first, so calls the auth interceptor refuses are counted too.
+            interceptors=[self.metrics.interceptor(), AuthInterceptor(self.verifier)],
+            # A hard cap on RPCs held at once (past it gRPC answers RESOURCE_EXHAUSTED), so memory stays bounded.
+            maximum_concurrent_rpcs=4 * self.config.limits.max_concurrent_streams,
             options=[("grpc.max_receive_message_length", limit), ("grpc.max_send_message_length", limit)],
         )
-        cloud_pb2_grpc.add_CloudServicer_to_server(CloudServicer(self.config, self.upstream), server)
+        cloud_pb2_grpc.add_CloudServicer_to_server(CloudServicer(self.config, self.pool), server)
         health_servicer = health.aio.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
         names = (cloud_pb2.DESCRIPTOR.services_by_name["Cloud"].full_name, health.SERVICE_NAME, reflection.SERVICE_NAME)
@@ -86,6 +94,7 @@ class CloudService:
         else:
             self.port = server.add_insecure_port(address)
         await server.start()
+        self.metrics.start_http(self.config.metrics)
         await health_servicer.set("", health_pb2.HealthCheckResponse.SERVING)
         self._server = server
         log.info("cloud service serving on %s:%d (%s)", self.config.listen.host, self.port, "TLS" if self.credentials else "plaintext, loopback")
@@ -100,8 +109,10 @@ class CloudService:
         if self._server is not None:
             await self._server.stop(self.config.shutdown_grace_s if grace is None else grace)
             self._server = None
-        if self.upstream is not None:
-            await self.upstream.close()
+        self.metrics.stop_http()
+        if self.pool is not None:
+            for endpoint in self.pool.endpoints:
+                await endpoint.upstream.close()
         if self.embedded is not None:
             await self.embedded.stop()
 

@@ -1,12 +1,20 @@
-"""The upstream model, spoken to through the `openai` client against any OpenAI-compatible server."""
+"""One upstream model, spoken to through the `openai` client against any OpenAI-compatible server.
+
+`Upstream.stream_chat` makes exactly one attempt: the `openai` client's own retries are off,
+because the retry loop for this hop lives in `cloud.fallback` (one retry loop per hop). A
+failure is raised as `AttemptFailed`, which says whether a retry may help, how long the
+upstream asked us to wait (Retry-After), and whether any token had already gone out.
+"""
 
 from __future__ import annotations
 
+import email.utils
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import httpx2 as httpx  # the HTTP library the openai client is built on
 import openai
 
 from shared.errors import (
@@ -18,6 +26,10 @@ from shared.errors import (
     Unavailable,
     UpstreamError,
 )
+
+# Connecting to an upstream should take milliseconds; a dead one must not eat the request's deadline.
+CONNECT_TIMEOUT_S = 3.0
+RETRYABLE_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504})
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,31 +53,116 @@ class UpstreamDone:
 UpstreamEvent = UpstreamDelta | UpstreamDone
 
 
-def map_openai_error(exc: Exception) -> TandemError:
-    """The Tandem error for an `openai` client exception (never echoing the request)."""
+class AttemptFailed(Exception):
+    """One upstream attempt failed; carries the typed error and what the retry loop needs to know."""
+
+    def __init__(self, error: TandemError, retryable: bool, retry_after_s: float | None, streamed: bool) -> None:
+        super().__init__(error.message)
+        self.error = error
+        self.retryable = retryable and not streamed  # never retry once a token went out
+        self.retry_after_s = retry_after_s
+        self.streamed = streamed
+
+
+def parse_retry_after(headers: Mapping[str, str] | None, now: float | None = None) -> float | None:
+    """Seconds to wait from `retry-after-ms` or `Retry-After` (seconds or an HTTP date); None if absent or bad."""
+    if not headers:
+        return None
+    raw_ms = headers.get("retry-after-ms")
+    if raw_ms:
+        try:
+            value = float(raw_ms) / 1000.0
+            return value if value >= 0 and value == value else None
+        except ValueError:
+            pass
+    raw = headers.get("retry-after")
+    if not raw:
+        return None
+    try:
+        value = float(raw)
+        return value if value >= 0 and value == value else None
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(raw)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+def classify(exc: BaseException) -> tuple[TandemError, bool, float | None]:
+    """(typed error, retryable, retry-after) for a failure of one attempt; never echoes the request."""
     if isinstance(exc, openai.APITimeoutError):
-        return DeadlineExceeded("the upstream model timed out")
+        return DeadlineExceeded("the upstream model timed out"), True, None
     if isinstance(exc, openai.APIConnectionError):
-        return Unavailable("the upstream model is unreachable")
-    if isinstance(exc, openai.RateLimitError):
-        return Overloaded("the upstream model is rate-limiting (429)")
+        return Unavailable("the upstream model is unreachable or dropped the connection"), True, None
     if isinstance(exc, openai.APIStatusError):
-        if exc.status_code in (400, 413, 422):
-            return InvalidRequest(f"the upstream model rejected the request ({exc.status_code})")
-        return UpstreamError(f"the upstream model answered {exc.status_code}")
+        status = exc.status_code
+        retry_after = parse_retry_after(exc.response.headers if exc.response is not None else None)
+        if status == 429:
+            return Overloaded("the upstream model is rate-limiting (429)"), True, retry_after
+        if status in (400, 413, 422):
+            return InvalidRequest(f"the upstream model rejected the request ({status})"), False, None
+        if status in (401, 403):
+            return UpstreamError(f"the upstream refused the cloud's credentials ({status})"), False, None
+        return UpstreamError(f"the upstream model answered {status}"), status in RETRYABLE_STATUS or status >= 500, retry_after
     if isinstance(exc, openai.APIResponseValidationError):
-        return UpstreamError("the upstream model's response did not match the OpenAI schema")
-    return UpstreamError(f"the upstream model failed ({type(exc).__name__})")
+        return UpstreamError("the upstream model's response did not match the OpenAI schema"), True, None
+    if isinstance(exc, httpx.TimeoutException):
+        return DeadlineExceeded("the upstream model timed out"), True, None
+    if isinstance(exc, httpx.TransportError):
+        return Unavailable("the upstream connection broke"), True, None
+    if isinstance(exc, ValueError | KeyError | TypeError | AttributeError):
+        # Malformed JSON in an SSE event, or chunks of the wrong shape.
+        return UpstreamError("the upstream model sent a malformed response"), True, None
+    return UpstreamError(f"the upstream model failed ({type(exc).__name__})"), True, None
+
+
+def _usage(chunk: Any) -> tuple[int, int] | None:
+    usage = getattr(chunk, "usage", None)
+    if usage is None:
+        return None
+    prompt = getattr(usage, "prompt_tokens", 0) or 0
+    completion = getattr(usage, "completion_tokens", 0) or 0
+    if not isinstance(prompt, int) or not isinstance(completion, int):
+        raise TypeError("usage counts must be integers")
+    return prompt, completion
+
+
+def _choice_parts(chunk: Any) -> list[tuple[str | None, str | None]]:
+    """(text, finish_reason) for each choice, checking the shape as it goes (the client does not validate)."""
+    choices = getattr(chunk, "choices", None)
+    if choices is None:
+        return []
+    if not isinstance(choices, list):
+        raise TypeError("choices must be a list")
+    parts = []
+    for choice in choices:
+        delta = getattr(choice, "delta", None)
+        text = getattr(delta, "content", None) if delta is not None else None
+        finish = getattr(choice, "finish_reason", None)
+        if text is not None and not isinstance(text, str):
+            raise TypeError("delta.content must be a string")
+        if finish is not None and not isinstance(finish, str):
+            raise TypeError("finish_reason must be a string")
+        parts.append((text, finish))
+    return parts
 
 
 class Upstream:
-    """Streams chat completions from one OpenAI-compatible server."""
+    """Streams chat completions from one OpenAI-compatible server, one attempt per call."""
 
-    def __init__(self, base_url: str, api_key: str, model: str, timeout_s: float, max_retries: int) -> None:
+    def __init__(self, base_url: str, api_key: str, model: str, timeout_s: float, name: str = "") -> None:
         self.base_url = base_url
+        self.name = name or base_url
         self.default_model = model
-        # Retries here only happen before the first token: the client retries the initial request, never a stream.
-        self._client = openai.AsyncOpenAI(base_url=base_url, api_key=api_key, timeout=timeout_s, max_retries=max_retries)
+        self.timeout_s = timeout_s
+        self._client = openai.AsyncOpenAI(
+            base_url=base_url,
+            api_key=api_key,
+            timeout=httpx.Timeout(timeout_s, connect=min(CONNECT_TIMEOUT_S, timeout_s)),
+            max_retries=0,
+        )
 
     async def resolve_default_model(self) -> str:
         """The configured model, or the first one the upstream lists."""
@@ -80,9 +177,9 @@ class Upstream:
         """(id, owned_by) of each model the upstream offers."""
         try:
             page = await self._client.models.list()
-        except openai.OpenAIError as exc:
-            raise map_openai_error(exc) from None
-        return [(m.id, getattr(m, "owned_by", "") or "") for m in page.data]
+            return [(str(m.id), str(getattr(m, "owned_by", "") or "")) for m in page.data]
+        except Exception as exc:
+            raise classify(exc)[0] from None
 
     async def stream_chat(
         self,
@@ -92,7 +189,7 @@ class Upstream:
         model: str,
         timeout_s: float,
     ) -> AsyncIterator[UpstreamEvent]:
-        """Stream one chat completion; raise a TandemError on failure or a stream cut short."""
+        """Stream one chat completion; raise AttemptFailed on failure or on a stream cut short."""
         started = time.perf_counter()
         kwargs: dict[str, Any] = {}
         if temperature is not None:
@@ -101,32 +198,35 @@ class Upstream:
         finish_reason = ""
         prompt_tokens = completion_tokens = 0
         pieces = 0
+        timeout = httpx.Timeout(timeout_s, connect=min(CONNECT_TIMEOUT_S, timeout_s))
         try:
-            stream = await self._client.chat.completions.create(
+            stream = await self._client.chat.completions.create(  # type: ignore[call-overload]
                 model=name,
-                messages=list(messages),  # type: ignore[arg-type]
+                messages=list(messages),
                 max_tokens=max_tokens,
                 stream=True,
                 stream_options={"include_usage": True},
-                timeout=timeout_s,
+                timeout=timeout,
                 **kwargs,
             )
             async with stream:
                 async for chunk in stream:
-                    if chunk.usage is not None:
-                        prompt_tokens = chunk.usage.prompt_tokens or 0
-                        completion_tokens = chunk.usage.completion_tokens or 0
-                    for choice in chunk.choices or ():
-                        text = choice.delta.content if choice.delta else None
+                    usage = _usage(chunk)
+                    if usage is not None:
+                        prompt_tokens, completion_tokens = usage
+                    for text, finish in _choice_parts(chunk):
                         if text:
                             pieces += 1
                             yield UpstreamDelta(text)
-                        if choice.finish_reason:
-                            finish_reason = choice.finish_reason
-        except openai.OpenAIError as exc:
-            raise map_openai_error(exc) from None
+                        if finish:
+                            finish_reason = finish
+        except Exception as exc:  # every failure of the attempt is classified; cancellation passes through
+            error, retryable, retry_after = classify(exc)
+            raise AttemptFailed(error, retryable, retry_after, streamed=pieces > 0) from None
         if not finish_reason:
-            raise StreamTruncated("the upstream's stream ended without a finish reason")
+            raise AttemptFailed(
+                StreamTruncated("the upstream's stream ended without a finish reason"), True, None, streamed=pieces > 0
+            )
         yield UpstreamDone(
             finish_reason, prompt_tokens, completion_tokens or pieces, name, (time.perf_counter() - started) * 1000.0
         )

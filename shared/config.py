@@ -92,6 +92,12 @@ class CloudClientSettings(_Section):
     timeout_s: float = Field(C.DEFAULT_CLOUD_TIMEOUT_S, gt=0, le=3600, description="Deadline for one escalation.")
     max_tokens: int = Field(C.DEFAULT_CLOUD_MAX_TOKENS, ge=1, le=32768, description="Answer length cap for the cloud model.")
     model: str = Field("", description="Upstream model name to ask for; empty means the cloud's default.")
+    connect_timeout_s: float = Field(2.0, gt=0, le=60, description="How long to try connecting to the cloud before answering locally.")
+    offline_after_failures: int = Field(2, ge=1, le=100, description="Consecutive unreachable-cloud failures that switch to offline mode.")
+    offline_s: float = Field(15.0, gt=0, le=3600, description="How long offline mode lasts before the cloud is tried again.")
+    daily_token_budget: int | None = Field(
+        None, ge=0, description="Cloud tokens (prompt + completion) allowed per UTC day; once spent, answers stay local. Empty means no cap."
+    )
 
     def resolved_token(self) -> str | None:
         """The token itself, from `token` or the variable named by `token_env`."""
@@ -242,6 +248,27 @@ class CloudLimitSettings(_Section):
     max_message_bytes: int = Field(C.DEFAULT_MAX_MESSAGE_BYTES, ge=1024, description="Largest gRPC message accepted.")
     max_concurrent_streams: int = Field(C.DEFAULT_MAX_CONCURRENT_STREAMS, ge=1, description="Escalations served at once; more get RESOURCE_EXHAUSTED.")
     max_prompt_chars: int = Field(C.DEFAULT_MAX_CONTEXT_CHARS, ge=1, description="Most characters across an escalation's messages.")
+    max_messages: int = Field(64, ge=1, description="Most chat messages in one escalation.")
+    requests_per_minute_per_token: float = Field(
+        1200.0, ge=0, description="Escalations per minute per bearer token (token bucket); 0 means no rate limit."
+    )
+    burst_per_token: int = Field(120, ge=1, description="Escalations a token may make at once before its rate applies.")
+    max_streams_per_token: int = Field(
+        C.DEFAULT_MAX_CONCURRENT_STREAMS, ge=1, description="Escalations one bearer token may have in flight; more get RESOURCE_EXHAUSTED."
+    )
+    max_tracked_tokens: int = Field(10_000, ge=1, description="Token holders whose rate state is kept (least recent forgotten), so memory stays bounded.")
+
+
+class BreakerSettings(_Section):
+    failure_threshold: int = Field(3, ge=1, le=1000, description="Consecutive failures that open an upstream's circuit breaker.")
+    open_s: float = Field(30.0, gt=0, le=3600, description="How long an open breaker skips its upstream before one probe is let through.")
+
+
+class RetrySettings(_Section):
+    max_attempts: int | None = Field(
+        None, ge=1, le=3, description="Upstream attempts per escalation across all upstreams, before the first token only; empty means 1 + upstream.max_retries."
+    )
+    backoff_s: float = Field(0.1, ge=0, le=10, description="Base of the jittered exponential backoff between attempts on the same upstream.")
 
 
 class CloudConfig(_Section):
@@ -251,11 +278,26 @@ class CloudConfig(_Section):
     tls: TlsSettings = Field(default_factory=TlsSettings, description="TLS; required unless bound to loopback.")
     auth: AuthSettings = Field(default_factory=AuthSettings, description="Bearer-token auth.")
     upstream: UpstreamSettings = Field(default_factory=UpstreamSettings, description="The OpenAI-compatible upstream.")
+    upstreams: list[UpstreamSettings] = Field(
+        default_factory=list,
+        description="Ordered fallback upstreams (each with base_url); when set, used instead of `upstream`.",
+    )
+    breaker: BreakerSettings = Field(default_factory=BreakerSettings, description="Per-upstream circuit breaker.")
+    retry: RetrySettings = Field(default_factory=RetrySettings, description="The upstream retry loop.")
     embedded: EmbeddedUpstreamSettings = Field(default_factory=EmbeddedUpstreamSettings, description="The embedded default upstream.")
     limits: CloudLimitSettings = Field(default_factory=CloudLimitSettings, description="Request limits.")
     metrics: MetricsSettings = Field(default_factory=MetricsSettings, description="The Prometheus metrics endpoint (counts only, never text).")
     shutdown_grace_s: float = Field(C.DEFAULT_SHUTDOWN_GRACE_S, ge=0, description="Time in-flight requests get on shutdown.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level.")
+
+    @field_validator("upstreams")
+    @classmethod
+    def _fallbacks_need_urls(cls, value: list[UpstreamSettings]) -> list[UpstreamSettings]:
+        # Only the single `upstream` form may start the embedded server; a fallback list names real servers.
+        for index, item in enumerate(value):
+            if not item.base_url:
+                raise ValueError(f"upstreams[{index}].base_url: required in the fallback list")
+        return value
 
 
 # ---------------------------------------------------------------- loading

@@ -1,0 +1,1 @@
+"""Fakes for fault injection: a small OpenAI-compatible upstream whose failures the tests control."""
