@@ -46,8 +46,11 @@ class EdgeMetrics:
             "tandem_edge_entities_detected", "Sensitive spans found by the privacy filter, by entity type.", ["type"], registry=r
         )
         self.sent_chars = Counter("tandem_edge_sent_chars", "Characters of sanitized text sent to the cloud.", registry=r)
-        self.sent_tokens = Counter(
-            "tandem_edge_sent_tokens", "Prompt tokens the cloud model counted for escalations.", registry=r
+        self.cloud_tokens = Counter(
+            "tandem_edge_cloud_tokens",
+            "Tokens the cloud reported for escalations, by kind (prompt = tokens sent; 0 when the upstream does not count them).",
+            ["kind"],
+            registry=r,
         )
         self.local_tokens = Counter(
             "tandem_edge_local_tokens", "Tokens processed by the local model, by kind (prompt, completion).", ["kind"], registry=r
@@ -63,7 +66,7 @@ class EdgeMetrics:
         """Record one answered request."""
         route = prov.route.value
         self.requests.labels(route).inc()
-        if prov.route is not Route.REFUSED:
+        if prov.local_prompt_tokens:  # only requests the local model tried have a confidence
             self.confidence.observe(prov.confidence)
         self.duration.labels(route).observe(prov.timings_ms.get("total_ms", 0.0) / 1000.0)
         for entity_type, count in prov.entities.items():
@@ -72,7 +75,8 @@ class EdgeMetrics:
             self.fallbacks.labels(prov.cloud_error_kind or "unknown").inc()
         if prov.sent_text:
             self.sent_chars.inc(len(prov.sent_text))
-        self.sent_tokens.inc(prov.cloud_prompt_tokens)
+        self.cloud_tokens.labels("prompt").inc(prov.cloud_prompt_tokens)
+        self.cloud_tokens.labels("completion").inc(prov.cloud_completion_tokens)
         self.local_tokens.labels("prompt").inc(prov.local_prompt_tokens)
         self.local_tokens.labels("completion").inc(prov.local_completion_tokens)
 

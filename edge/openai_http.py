@@ -366,6 +366,8 @@ class OpenAIEndpoint:
             # Wait for the first event before answering, so errors before any text get their real HTTP status.
             first = await anext(events)
         except TandemError as exc:
+            if events is None and self.metrics is not None:
+                self.metrics.observe_error(exc)  # refused before the pipeline ran, so it did not count it
             await _close(events)
             return error_response(exc)
         except StopAsyncIteration:

@@ -1,0 +1,171 @@
+"""Prometheus metrics of the cloud service: counts and latencies only, never any text.
+
+Recorded by a gRPC server interceptor around the Cloud service's methods, once per RPC
+(the upstream latency and token counts come from each stream's final `done` message), so
+the servicer's streaming loop carries no instrumentation. Served on `metrics.port` by
+prometheus_client's own small HTTP server.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+from wsgiref.simple_server import WSGIServer
+
+import grpc
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+
+from protos import cloud_pb2
+from shared.config import MetricsSettings
+from shared.errors import ERROR_KIND_METADATA_KEY, ConfigError
+
+log = logging.getLogger(__name__)
+
+CLOUD_SERVICE_PREFIX = "/" + cloud_pb2.DESCRIPTOR.services_by_name["Cloud"].full_name + "/"
+LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
+
+
+class CloudMetrics:
+    """The service's metric families, in one registry, and the interceptor that records them."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        r = self.registry
+        self.requests = Counter("tandem_cloud_requests", "Cloud RPCs by method and outcome (ok, error).", ["method", "outcome"], registry=r)
+        self.errors = Counter("tandem_cloud_errors", "Failed Cloud RPCs by Tandem error kind.", ["method", "kind"], registry=r)
+        self.inflight = Gauge("tandem_cloud_inflight_streams", "Escalation streams being served now.", registry=r)
+        self.upstream_latency = Histogram(
+            "tandem_cloud_upstream_latency_seconds", "Upstream time per completed escalation.", buckets=LATENCY_BUCKETS, registry=r
+        )
+        self.upstream_tokens = Counter(
+            "tandem_cloud_upstream_tokens", "Tokens the upstream reported, by kind (prompt, completion).", ["kind"], registry=r
+        )
+        self._http: WSGIServer | None = None
+        self._http_thread: threading.Thread | None = None
+        self.port: int | None = None
+
+    # ------------------------------------------------------------ recording
+
+    def observe_done(self, done: cloud_pb2.EscalateDone) -> None:
+        """Record a completed escalation's upstream latency and token counts."""
+        self.upstream_latency.observe(done.upstream_ms / 1000.0)
+        self.upstream_tokens.labels("prompt").inc(done.usage.prompt_tokens)
+        self.upstream_tokens.labels("completion").inc(done.usage.completion_tokens)
+
+    def observe_end(self, method: str, context: grpc.aio.ServicerContext, error: BaseException | None) -> None:
+        """Record one finished RPC: its outcome and, if it failed, the error's kind (a class name)."""
+        code = context.code()
+        failed = error is not None or (code is not None and code != grpc.StatusCode.OK)
+        self.requests.labels(method, "error" if failed else "ok").inc()
+        if failed:
+            self.errors.labels(method, _error_kind(context, error)).inc()
+
+    def interceptor(self) -> MetricsInterceptor:
+        """A server interceptor recording the Cloud service's RPCs; put it first, so refused calls count too."""
+        return MetricsInterceptor(self)
+
+    # ------------------------------------------------------------ serving
+
+    def start_http(self, settings: MetricsSettings) -> None:
+        """Serve /metrics on settings.host:settings.port (a daemon thread); ConfigError if the port is taken."""
+        if settings.port is None:
+            return
+        try:
+            self._http, self._http_thread = start_http_server(settings.port, addr=settings.host, registry=self.registry)
+        except OSError as exc:
+            raise ConfigError(f"metrics.port: cannot bind {settings.host}:{settings.port} ({exc.strerror})") from None
+        self.port = int(self._http.server_port)
+        log.info("metrics on http://%s:%d/metrics", settings.host, self.port)
+
+    def stop_http(self) -> None:
+        """Stop the /metrics server."""
+        if self._http is not None:
+            self._http.shutdown()
+            self._http.server_close()
+            if self._http_thread is not None:
+                self._http_thread.join(5)
+            self._http = self._http_thread = None
+
+
+def _error_kind(context: grpc.aio.ServicerContext, error: BaseException | None) -> str:
+    for key, value in context.trailing_metadata() or ():
+        if key == ERROR_KIND_METADATA_KEY:
+            return value.decode() if isinstance(value, bytes) else str(value)
+    code = context.code()
+    if code is not None and code != grpc.StatusCode.OK:
+        return code.name
+    return "Cancelled" if error is not None and not isinstance(error, Exception) else "InternalError"
+
+
+class MetricsInterceptor(grpc.aio.ServerInterceptor):
+    """Wraps the Cloud service's handlers to record one outcome per RPC."""
+
+    def __init__(self, metrics: CloudMetrics) -> None:
+        self._metrics = metrics
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler:
+        """The handler, wrapped when it belongs to the Cloud service."""
+        handler = await continuation(handler_call_details)
+        full = handler_call_details.method or ""
+        if handler is None or not full.startswith(CLOUD_SERVICE_PREFIX):
+            return handler
+        method = full[len(CLOUD_SERVICE_PREFIX):]
+        if handler.unary_stream is not None:
+            return grpc.unary_stream_rpc_method_handler(
+                self._wrap_stream(method, handler.unary_stream),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        if handler.unary_unary is not None:
+            return grpc.unary_unary_rpc_method_handler(
+                self._wrap_unary(method, handler.unary_unary),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        return handler
+
+    def _wrap_stream(self, method: str, behavior: Callable[..., Any]) -> Callable[..., AsyncIterator[Any]]:
+        metrics = self._metrics
+
+        async def wrapped(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+            metrics.inflight.inc()
+            error: BaseException | None = None
+            try:
+                result = behavior(request, context)
+                if inspect.isasyncgen(result) or hasattr(result, "__aiter__"):
+                    async for response in result:
+                        if isinstance(response, cloud_pb2.EscalateResponse) and response.HasField("done"):
+                            metrics.observe_done(response.done)
+                        yield response
+                else:
+                    await result
+            except BaseException as exc:  # recorded, then re-raised unchanged (aborts and cancellations too)
+                error = exc
+                raise
+            finally:
+                metrics.inflight.dec()
+                metrics.observe_end(method, context, error)
+
+        return wrapped
+
+    def _wrap_unary(self, method: str, behavior: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
+        metrics = self._metrics
+
+        async def wrapped(request: Any, context: grpc.aio.ServicerContext) -> Any:
+            error: BaseException | None = None
+            try:
+                return await behavior(request, context)
+            except BaseException as exc:
+                error = exc
+                raise
+            finally:
+                metrics.observe_end(method, context, error)
+
+        return wrapped
