@@ -16,11 +16,12 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from edge.budget import CloudBudget
 from edge.cloud_client import CloudBackend, GrpcCloudClient
 from edge.ledger import EgressLedger
 from edge.metrics import EdgeMetrics, MeteredPipeline
 from edge.model import LocalModel
-from edge.policy import ThresholdPolicy
+from edge.policy import build_policy
 from edge.privacy import EgressGuard, PrivacyFilter, Vault
 from edge.runner import ModelRunner
 from edge.service import EdgeServicer
@@ -70,6 +71,8 @@ class EdgeDaemon:
         if cloud is None and config.cloud.target:
             cloud = GrpcCloudClient(config.cloud, config.limits.max_message_bytes)
         self.cloud = cloud
+        budget_tokens = config.cloud.daily_token_budget
+        self.budget = CloudBudget(state / "budget.db", budget_tokens) if budget_tokens is not None else None
         self.metrics = EdgeMetrics(lambda: self.runner.queue_depth, config.limits.queue_limit)
         self.pipeline = MeteredPipeline(
             metrics=self.metrics,
@@ -80,8 +83,9 @@ class EdgeDaemon:
             guard=EgressGuard.from_settings(config.privacy),
             ledger=self.ledger,
             sessions=self.sessions,
-            policy=ThresholdPolicy(config.policy.confidence_threshold),
+            policy=build_policy(config.policy),
             cloud=cloud,
+            budget=self.budget,
         )
         self._server: grpc.aio.Server | None = None
         self.http: LocalHttpServer | None = None  # the OpenAI-compatible endpoint, when listen.http_port is set
@@ -90,7 +94,9 @@ class EdgeDaemon:
         """Bind and start serving."""
         limit = self.config.limits.max_message_bytes
         server = grpc.aio.server(
-            options=[("grpc.max_receive_message_length", limit), ("grpc.max_send_message_length", limit)]
+            # A hard cap on RPCs held at once (past it gRPC answers RESOURCE_EXHAUSTED), so memory stays bounded.
+            maximum_concurrent_rpcs=4 * (self.config.limits.queue_limit + 1) + 16,
+            options=[("grpc.max_receive_message_length", limit), ("grpc.max_send_message_length", limit)],
         )
         edge_pb2_grpc.add_EdgeServicer_to_server(EdgeServicer(self.pipeline), server)
         health_servicer = health.aio.HealthServicer()
@@ -139,6 +145,8 @@ class EdgeDaemon:
         self.runner.close()
         for store in (self.vault, self.sessions, self.ledger):
             store.close()
+        if self.budget is not None:
+            self.budget.close()
         with contextlib.suppress(FileNotFoundError):
             self.socket_path.unlink()
 

@@ -12,6 +12,7 @@ import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 
+from edge.budget import CloudBudget
 from edge.cloud_client import CloudBackend, CloudDelta, CloudDone
 from edge.ledger import EgressLedger
 from edge.planner import ContextDoc, SanitizedRequest, SubQuery, plan_subquery, sanitize_request
@@ -128,6 +129,7 @@ class AskPipeline:
         sessions: SessionStore,
         policy: EscalationPolicy,
         cloud: CloudBackend | None,
+        budget: CloudBudget | None = None,
     ) -> None:
         self.config = config
         self.runner = runner
@@ -138,6 +140,7 @@ class AskPipeline:
         self.sessions = sessions
         self.policy = policy
         self.cloud = cloud
+        self.budget = budget  # the daily cloud token budget; None means no cap
 
     # ------------------------------------------------------------ entry
 
@@ -186,6 +189,7 @@ class AskPipeline:
             prefer=request.prefer,
             cloud_available=self.cloud is not None and sanitized is not None,
             blocked_types=sanitized.blocked_types if sanitized else frozenset(),
+            entity_count=sum(sanitized.entity_counts.values()) if sanitized else 0,
         )
         decision = self.policy.before_local(facts)
         attempt: LocalAttempt | None = None
@@ -291,7 +295,14 @@ class AskPipeline:
             raise DeadlineExceeded("the deadline passed while waiting for or running the local model") from None
         prov.local_prompt_tokens = len(prompt.tokens)
         prov.local_completion_tokens = len(logprobs)
-        attempts.append(LocalAttempt(text.strip(), tuple(logprobs), len(prompt.tokens), prompt.truncated))
+        # The policy's features read the question and context; they stay on the device with the attempt.
+        context = "\n\n".join(doc.text for doc in request.context)
+        attempts.append(
+            LocalAttempt(
+                text.strip(), tuple(logprobs), len(prompt.tokens), prompt.truncated,
+                question=request.prompt, context=context, entity_count=sum(prov.entities.values()),
+            )
+        )
 
     async def _attempt_locally(self, request: AskInput, session_id: str, clock: _Clock, prov: Provenance) -> LocalAttempt:
         attempts: list[LocalAttempt] = []
@@ -305,6 +316,9 @@ class AskPipeline:
         self, sanitized: SanitizedRequest, session_id: str, request: AskInput, clock: _Clock, prov: Provenance
     ) -> AsyncIterator[str]:
         assert self.cloud is not None
+        if self.budget is not None:
+            # A spent budget stops the escalation before anything is planned, recorded or sent.
+            await asyncio.to_thread(self.budget.check)
         t = time.perf_counter()
         subquery: SubQuery = plan_subquery(sanitized)
         # Fail closed: the exact outbound text is scanned again; any finding or error stops the send.
@@ -340,6 +354,8 @@ class AskPipeline:
                     prov.cloud_prompt_tokens = event.prompt_tokens
                     prov.cloud_completion_tokens = event.completion_tokens
                     prov.cloud_model = event.model
+                    if self.budget is not None:
+                        await asyncio.to_thread(self.budget.record, event.prompt_tokens + event.completion_tokens)
         finally:
             clock.add("cloud_ms", started)
         tail = restorer.flush()

@@ -46,6 +46,7 @@ class Plan:
     at: int = 0  # tokens sent before the fault strikes
     delay_s: float = 0.0  # between tokens
     retry_after: str | None = "0"  # the Retry-After header of a 429 (None: no header)
+    words: tuple[str, ...] = ANSWER_WORDS  # the answer, token by token
 
 
 @dataclass
@@ -172,7 +173,7 @@ class FakeUpstream:
             b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n"
         )
         await writer.drain()
-        words = ANSWER_WORDS * (50 if fault is Fault.SLOW else 1)
+        words = plan.words * (50 if fault is Fault.SLOW else 1)
         for index, word in enumerate(words):
             if fault in (Fault.MALFORMED_JSON, Fault.WRONG_SCHEMA, Fault.TRUNCATED, Fault.CUT) and index == plan.at:
                 await self._fault_mid_stream(fault, writer)
