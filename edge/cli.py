@@ -107,6 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     edge_serve = edge.add_parser("serve", help="run the edge daemon on a Unix socket")
     edge_serve.add_argument("--config", type=Path, help="edge YAML config (default: built-in defaults)")
     edge_serve.set_defaults(func=_cmd_edge_serve)
+    __import__("edge.service_install").service_install.register(edge)
 
     cloud = sub.add_parser("cloud", help="the cloud service").add_subparsers(dest="cloud_command", required=True, metavar="ACTION")
     cloud_serve = cloud.add_parser("serve", help="run the cloud gRPC service")
