@@ -105,7 +105,16 @@ def _channel(settings: CloudClientSettings, target: str, max_message_bytes: int)
             root = settings.ca_cert.read_bytes()
         except OSError as exc:
             raise ConfigError(f"cloud.ca_cert: cannot read {settings.ca_cert}: {exc.strerror}") from None
-        return grpc.aio.secure_channel(target, grpc.ssl_channel_credentials(root_certificates=root), options=options)
+        chain = key = None
+        if settings.client_cert is not None or settings.client_key is not None:
+            if settings.client_cert is None or settings.client_key is None:
+                raise ConfigError("cloud.client_cert: set both client_cert and client_key for mTLS")
+            try:
+                chain, key = settings.client_cert.read_bytes(), settings.client_key.read_bytes()
+            except OSError as exc:
+                raise ConfigError(f"cloud.client_cert: cannot read {exc.filename}: {exc.strerror}") from None
+        credentials = grpc.ssl_channel_credentials(root_certificates=root, private_key=key, certificate_chain=chain)
+        return grpc.aio.secure_channel(target, credentials, options=options)
     host, _ = split_target(target)
     if not is_loopback_host(host):
         raise ConfigError(f"cloud.target: {target} is not loopback, so cloud.ca_cert must be set (TLS is required)")

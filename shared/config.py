@@ -89,6 +89,8 @@ class CloudClientSettings(_Section):
     token_env: str | None = Field(None, description="Name of an environment variable that holds the token.")
     ca_cert: Path | None = Field(None, description="PEM CA bundle to verify the cloud's TLS certificate; empty means plaintext (loopback only).")
     server_name: str | None = Field(None, description="TLS server name override (for certificates issued to another name).")
+    client_cert: Path | None = Field(None, description="PEM client certificate for mTLS (with client_key), when the cloud requires one.")
+    client_key: Path | None = Field(None, description="PEM private key for client_cert.")
     timeout_s: float = Field(C.DEFAULT_CLOUD_TIMEOUT_S, gt=0, le=3600, description="Deadline for one escalation.")
     max_tokens: int = Field(C.DEFAULT_CLOUD_MAX_TOKENS, ge=1, le=32768, description="Answer length cap for the cloud model.")
     model: str = Field("", description="Upstream model name to ask for; empty means the cloud's default.")
