@@ -22,28 +22,32 @@ EXAMPLES = """examples:
   tandem cloud serve --config cloud.yaml        run the cloud service
   tandem ask "Summarize this" --context note.txt --prefer auto
   tandem config show edge                       print the effective edge config
+  tandem status --json                          daemon, model, cloud, today's escalations
+  tandem edge install-service --dry-run         run the daemon at login (systemd/launchd)
 """
 
 
 def _cmd_edge_serve(args: argparse.Namespace) -> int:
     from edge.daemon import serve
+    from edge.status_cli import edge_progress
     from shared.config import load_edge_config
     from shared.logging import setup_logging
 
     config = load_edge_config(args.config)
     setup_logging(config.log_level)
-    asyncio.run(serve(config, on_ready=lambda d: print(f"tandem edge: serving on unix://{d.socket_path}", flush=True)))
+    asyncio.run(serve(config, on_ready=edge_progress(config)))
     return 0
 
 
 def _cmd_cloud_serve(args: argparse.Namespace) -> int:
     from cloud.server import serve
+    from edge.status_cli import cloud_progress
     from shared.config import load_cloud_config
     from shared.logging import setup_logging
 
     config = load_cloud_config(args.config)
     setup_logging(config.log_level)
-    asyncio.run(serve(config, on_ready=lambda s: print(f"tandem cloud: serving on {s.target}", flush=True)))
+    asyncio.run(serve(config, on_ready=cloud_progress(config)))
     return 0
 
 
@@ -136,6 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--config", type=Path)
     show.set_defaults(func=_cmd_config_show)
     __import__("edge.privacy_cli").privacy_cli.register(sub)
+    __import__("edge.status_cli").status_cli.register(sub)
     return parser
 
 
