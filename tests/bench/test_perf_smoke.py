@@ -1,0 +1,47 @@
+"""The performance harness runs end to end at its tiny size: real subprocesses, every section, JSON, table and plots."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench.perf.stats import paired_difference, paired_ratio, percentile, summary
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_stats_pair_runs_in_order() -> None:
+    """Ratios and differences pair the i-th subject run with the i-th baseline run."""
+    assert paired_ratio([2.0, 3.0, 8.0], [1.0, 3.0, 4.0])["median"] == 2.0
+    assert paired_difference([5.0, 7.0], [4.0, 4.0]) == summary([1.0, 3.0])
+    assert percentile([1.0, 2.0, 3.0, 4.0, 5.0], 50) == 3.0
+    assert percentile(list(map(float, range(101))), 99) == 99.0
+
+
+@pytest.mark.e2e
+@pytest.mark.slow
+def test_perf_harness_runs_at_tiny_size(tmp_path: Path) -> None:
+    """`python -m bench.perf --size tiny` writes every section, the table and the plots."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.perf", "--size", "tiny", "--out", str(tmp_path)],
+        cwd=REPO, capture_output=True, text=True, timeout=240,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    results = json.loads((tmp_path / "perf.json").read_text())
+    for section in ("edge_decode", "edge_queue", "edge_cloud_path", "cloud_memory", "cloud_hop", "cloud_per_core", "cloud_scaling"):
+        assert results.get(section), f"section {section} is missing"
+    decode = results["edge_decode"]
+    # The SDK path and the raw loop must decode the very same tokens, or the ratio compares different work.
+    assert decode["completion_tokens"]["sdk_daemon"] == decode["completion_tokens"]["raw_generate"]
+    assert all(hop["errors"] == {"direct": 0, "cloud": 0} for hop in results["cloud_hop"])
+    assert results["edge_cloud_path"]["routes"] == ["cloud"]
+    assert results["cloud_memory"]["failures"] == 0
+    assert results["memory"]["daemon_peak_rss_mb"] > results["model"]["file_mb"]
+    table = (tmp_path / "perf.md").read_text()
+    assert "| Edge decode tokens/s" in table and "make bench" in table
+    for plot in ("perf_cloud_scaling.png", "perf_edge_queue.png", "perf_edge_decode.png"):
+        assert (tmp_path / plot).read_bytes()[:4] == b"\x89PNG"
