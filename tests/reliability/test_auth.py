@@ -138,7 +138,7 @@ def test_mtls_refuses_missing_expired_or_foreign_client_certs(
 
 
 def test_plaintext_off_loopback_is_a_config_error_on_both_sides() -> None:
-    with pytest.raises(ConfigError, match="tls.cert"):
+    with pytest.raises(ConfigError, match=r"tls\.cert"):
         CloudService(CloudConfig.model_validate({"listen": {"host": "0.0.0.0", "port": 0}, "auth": {"tokens": [TOKEN]}}))
     with pytest.raises(ConfigError, match="ca_cert"):
         GrpcCloudClient(CloudClientSettings(target="cloud.example.com:443", token=TOKEN), 1024 * 1024)
