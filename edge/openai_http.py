@@ -474,6 +474,8 @@ class LocalHttpServer:
         """Bind 127.0.0.1:port (ConfigError if taken) and start serving."""
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        # Accepted sockets inherit this: without it Nagle holds each small SSE chunk for the peer's delayed ACK (~40 ms).
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         try:
             sock.bind((LOOPBACK_HOST, self.requested_port))
         except OSError as exc:

@@ -1,0 +1,1 @@
+"""Benchmarks for the ecosystem surface (the OpenAI-compatible endpoint, metrics)."""
