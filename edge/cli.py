@@ -141,6 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     show.set_defaults(func=_cmd_config_show)
     __import__("edge.privacy_cli").privacy_cli.register(sub)
     __import__("edge.status_cli").status_cli.register(sub)
+    __import__("edge.eval_cli").eval_cli.register(sub)
     return parser
 
 

@@ -21,7 +21,7 @@ from edge.cloud_client import CloudBackend, GrpcCloudClient
 from edge.ledger import EgressLedger
 from edge.metrics import EdgeMetrics, MeteredPipeline
 from edge.model import LocalModel
-from edge.policy import ThresholdPolicy
+from edge.policy import build_policy
 from edge.privacy import EgressGuard, PrivacyFilter, Vault
 from edge.runner import ModelRunner
 from edge.service import EdgeServicer
@@ -83,7 +83,7 @@ class EdgeDaemon:
             guard=EgressGuard.from_settings(config.privacy),
             ledger=self.ledger,
             sessions=self.sessions,
-            policy=ThresholdPolicy(config.policy.confidence_threshold),
+            policy=build_policy(config.policy),
             cloud=cloud,
             budget=self.budget,
         )

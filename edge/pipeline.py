@@ -189,6 +189,7 @@ class AskPipeline:
             prefer=request.prefer,
             cloud_available=self.cloud is not None and sanitized is not None,
             blocked_types=sanitized.blocked_types if sanitized else frozenset(),
+            entity_count=sum(sanitized.entity_counts.values()) if sanitized else 0,
         )
         decision = self.policy.before_local(facts)
         attempt: LocalAttempt | None = None
@@ -294,7 +295,14 @@ class AskPipeline:
             raise DeadlineExceeded("the deadline passed while waiting for or running the local model") from None
         prov.local_prompt_tokens = len(prompt.tokens)
         prov.local_completion_tokens = len(logprobs)
-        attempts.append(LocalAttempt(text.strip(), tuple(logprobs), len(prompt.tokens), prompt.truncated))
+        # The policy's features read the question and context; they stay on the device with the attempt.
+        context = "\n\n".join(doc.text for doc in request.context)
+        attempts.append(
+            LocalAttempt(
+                text.strip(), tuple(logprobs), len(prompt.tokens), prompt.truncated,
+                question=request.prompt, context=context, entity_count=sum(prov.entities.values()),
+            )
+        )
 
     async def _attempt_locally(self, request: AskInput, session_id: str, clock: _Clock, prov: Provenance) -> LocalAttempt:
         attempts: list[LocalAttempt] = []

@@ -111,8 +111,16 @@ class CloudClientSettings(_Section):
 
 
 class PolicySettings(_Section):
+    kind: Literal["logistic", "threshold"] = Field(
+        "logistic",
+        description="'logistic': the calibrated feature-based policy (edge/default_policy.yaml or `file`); "
+        "'threshold': geometric-mean token probability against `confidence_threshold`.",
+    )
+    file: Path | None = Field(
+        None, description="Policy YAML written by `tandem calibrate` (kind 'logistic'); empty means the shipped default."
+    )
     confidence_threshold: float = Field(
-        C.DEFAULT_CONFIDENCE_THRESHOLD, ge=0.0, le=1.0, description="Escalate when local confidence is below this."
+        C.DEFAULT_CONFIDENCE_THRESHOLD, ge=0.0, le=1.0, description="Escalate when local confidence is below this (kind 'threshold')."
     )
 
 

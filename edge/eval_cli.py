@@ -1,0 +1,185 @@
+"""`tandem calibrate` and `tandem eval`: fit the escalation policy on labelled data, and measure routing.
+
+Both run the local model on the data (or reuse a `--cache` of its answers made by the same model), so
+they need nothing but the device; `tandem eval --cloud URL` also asks an OpenAI-compatible endpoint.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from edge.evaluation import (
+    DEFAULT_EVAL_MAX_TOKENS,
+    EvalItem,
+    LocalRecord,
+    evaluate,
+    is_correct,
+    load_records,
+    load_suite,
+    plot_report,
+    record_features,
+    run_local,
+    save_records,
+)
+
+CLOUD_ORACLE = "oracle"
+CLOUD_EVAL_MAX_TOKENS = 128
+
+
+def _local_records(items: Sequence[EvalItem], args: argparse.Namespace) -> tuple[list[LocalRecord], str]:
+    """Local answers for `items`: from the cache when it matches the model, else generated (and cached)."""
+    from edge.model import LocalModel
+    from shared.config import ModelSettings
+
+    settings = ModelSettings(path=args.model, n_threads=args.threads)
+    model_name = _model_name(settings)
+    cache: Path | None = args.cache
+    if cache is not None:
+        cached = load_records(cache, model_name, items)
+        if cached is not None:
+            return cached, model_name
+    model = LocalModel(settings)
+
+    def progress(done: int, total: int) -> None:
+        if not getattr(args, "json", False) and (done % 25 == 0 or done == total):
+            print(f"  local model: {done}/{total}", file=sys.stderr, flush=True)
+
+    records = run_local(model, items, args.max_tokens, progress)
+    if cache is not None:
+        save_records(cache, records, model.name)
+    return records, model.name
+
+
+def _model_name(settings: Any) -> str:
+    from shared import constants as C
+
+    return C.BUNDLED_MODEL_NAME if settings.path is None else Path(settings.path).stem
+
+
+def _share(value: float | None) -> float | None:
+    """Accept 0.95 or 95 for "95% of cloud-only accuracy"."""
+    if value is None:
+        return None
+    return value / 100.0 if 1.0 < value <= 100.0 else value
+
+
+def _cmd_calibrate(args: argparse.Namespace) -> int:
+    from edge.calibration import calibrate, params_to_yaml
+
+    items = load_suite(args.data)
+    records, model_name = _local_records(items, args)
+    params = calibrate(
+        record_features(items, records),
+        [r.correct for r in records],
+        target_share=_share(args.target_accuracy),
+        budget=args.budget,
+        meta={"model": model_name, "data": args.data.name, "max_tokens": args.max_tokens},
+    )
+    text = params_to_yaml(params)
+    if args.out is None:
+        print(text, end="")
+    else:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text, encoding="utf-8")
+        meta = params.meta
+        print(
+            f"wrote {args.out}: threshold {params.threshold:.3f}; on {meta['n']} items the local model is right "
+            f"{sum(r.correct for r in records) / len(records):.0%}, routed accuracy {meta['fit_accuracy']:.0%} "
+            f"at escalation rate {meta['fit_escalation_rate']:.0%}",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def _cloud_correctness(items: Sequence[EvalItem], url: str, token_env: str) -> list[float]:
+    """Ask an OpenAI-compatible endpoint each item's planned sub-query, and score its answers."""
+    from openai import OpenAI
+
+    from edge.planner import SanitizedRequest, plan_subquery
+    from edge.privacy.filter import SanitizedText
+
+    client = OpenAI(base_url=url, api_key=os.environ.get(token_env) or "unused", max_retries=1)
+    right = []
+    for item in items:
+        # Eval data is not private: the planner's snippet selection is measured without pseudonyms here.
+        docs = (("", SanitizedText(item.context)),) if item.context else ()
+        request = SanitizedRequest(SanitizedText(item.prompt), docs)
+        messages = [{"role": r, "content": c} for r, c in plan_subquery(request).messages]
+        reply = client.chat.completions.create(model="default", messages=messages,  # type: ignore[arg-type]
+                                               max_tokens=CLOUD_EVAL_MAX_TOKENS, temperature=0.0)
+        right.append(float(is_correct(reply.choices[0].message.content or "", item)))
+    return right
+
+
+def _cmd_eval(args: argparse.Namespace) -> int:
+    from edge.policy import LogisticPolicy
+
+    items = load_suite(args.data)
+    policy = LogisticPolicy.from_file(args.policy)
+    records, _ = _local_records(items, args)
+    cloud = None if args.cloud == CLOUD_ORACLE else _cloud_correctness(items, args.cloud, args.cloud_token_env)
+    report = evaluate(items, records, policy, cloud)
+    report["data"] = str(args.data)
+    report["cloud"] = args.cloud
+    if args.plot is not None:
+        plot_report(report, args.plot, title=args.data.stem)
+    if args.json:
+        print(json.dumps(report if args.curves else {k: v for k, v in report.items() if k != "curves"}, indent=2))
+        return 0
+    print(
+        f"n={report['n']}  edge accuracy {report['edge_accuracy']:.1%}  AUROC {report['auroc']:.3f} "
+        f"(mean logprob {report['baseline_mean_logprob']['auroc']:.3f})\n"
+        f"at threshold {report['threshold']:.3f}: escalation rate {report['escalation_rate']:.1%}, "
+        f"accuracy {report['accuracy']:.1%}\n"
+        f"savings at 95% of cloud-only: {report['savings_at_95']:.1%} (oracle {report['oracle_savings_at_95']:.1%})\n"
+        f"cloud bytes ratio {report['cloud_bytes_ratio']:.3f}; long context "
+        f"{report['long_context']['cloud_bytes_ratio_all_escalated']:.3f} when every item is escalated"
+    )
+    return 0
+
+
+def _add_common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", type=Path, required=True, help="labelled JSONL: id, prompt, context, answer, match")
+    parser.add_argument("--cache", type=Path, help="JSONL cache of the local model's answers (reused when it matches)")
+    parser.add_argument("--model", type=Path, help="GGUF model (default: the bundled SmolLM2-135M)")
+    parser.add_argument("--threads", type=_positive_int, help="CPU threads for the local model")
+    parser.add_argument("--max-tokens", type=_positive_int, default=DEFAULT_EVAL_MAX_TOKENS, help="local answer length cap")
+
+
+def register(subparsers: Any) -> None:
+    """Add `calibrate` and `eval` to the `tandem` command line."""
+    cal = subparsers.add_parser("calibrate", help="fit the escalation policy on labelled data")
+    _add_common(cal)
+    goal = cal.add_mutually_exclusive_group()
+    goal.add_argument("--target-accuracy", type=float,
+                      help="reach this share of cloud-only accuracy (0.95 or 95) at the lowest escalation rate")
+    goal.add_argument("--budget", type=float, help="best accuracy escalating at most this share of requests (0-1)")
+    cal.add_argument("--out", type=Path, help="write the policy YAML here (default: print it)")
+    cal.set_defaults(func=_cmd_calibrate)
+
+    ev = subparsers.add_parser("eval", help="measure the escalation policy on labelled data")
+    _add_common(ev)
+    ev.add_argument("--cloud", default=CLOUD_ORACLE, help="'oracle' (a perfect large model) or an OpenAI-compatible URL")
+    ev.add_argument("--cloud-token-env", default="OPENAI_API_KEY", help="variable holding the --cloud URL's API key")
+    ev.add_argument("--policy", type=Path, help="policy YAML (default: the one shipped in the package)")
+    ev.add_argument("--json", action="store_true", help="print the report as one JSON object")
+    ev.add_argument("--curves", action="store_true", help="include the accuracy/escalation curves in --json")
+    ev.add_argument("--plot", type=Path, help="write a PNG of accuracy against escalation rate")
+    ev.set_defaults(func=_cmd_eval)
+
+
+def _positive_int(text: str) -> int:
+    """An argparse type for counts that must be at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
+    return value

@@ -1,0 +1,102 @@
+"""End to end: `tandem calibrate` / `tandem eval` with the real model, and the default policy and
+sub-query planner inside a real daemon escalating to the real cloud service."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from edge.calibration import load_params
+from edge.daemon import EdgeDaemon
+from edge.policy import LogisticPolicy
+from edge.sdk import EdgeClient
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+ITEMS = [
+    {"id": "cap", "prompt": "What is the capital of France?", "context": None, "answer": "Paris", "match": "contains"},
+    {"id": "rec", "prompt": "What is the employee ID in this record?", "context": "Name: Ana Silva\nEmployee ID: 48213",
+     "answer": "48213", "match": "contains"},
+    {"id": "mul", "prompt": "What is 3817 * 5923?", "context": None, "answer": "22608091", "match": "numeric"},
+    {"id": "add", "prompt": "Add 4821 and 7395.", "context": None, "answer": "12216", "match": "numeric"},
+]
+NEEDLE = "The access code for the river depot is 7712."
+FILLER = (
+    "The quarterly report notes that office traffic rose slightly after the renovation. "
+    "A reminder that badges must be worn at all times inside the west wing. "
+    "The cafeteria will serve green curry on Tuesdays starting next month. "
+)
+
+
+def _tandem(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "edge", *args], cwd=ROOT, capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def suite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("suite") / "mini.jsonl"
+    path.write_text("".join(json.dumps(row) + "\n" for row in ITEMS), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def cache(suite: Path) -> Path:
+    """Where `tandem eval` caches the local answers, so `tandem calibrate` reuses them instead of generating again."""
+    return suite.with_name("local.jsonl")
+
+
+def test_eval_cli_prints_the_report_and_plots(suite: Path, cache: Path, tmp_path: Path) -> None:
+    plot = tmp_path / "curve.png"
+    done = _tandem("eval", "--data", str(suite), "--cloud", "oracle", "--json", "--plot", str(plot),
+                   "--cache", str(cache), "--threads", "1")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    for key in ("n", "edge_accuracy", "auroc", "escalation_rate", "accuracy", "savings_at_95",
+                "oracle_savings_at_95", "cloud_bytes_ratio"):
+        assert key in report
+    assert report["n"] == len(ITEMS)
+    assert report["by_kind"]  # per-kind breakdown is there
+    assert plot.read_bytes().startswith(b"\x89PNG")
+    assert len(cache.read_text().splitlines()) == len(ITEMS)
+    # The model cannot multiply four-digit numbers: the oracle cloud makes the escalated items right.
+    assert report["accuracy"] >= report["edge_accuracy"]
+
+
+def test_calibrate_cli_writes_a_loadable_policy(suite: Path, cache: Path, tmp_path: Path) -> None:
+    out = tmp_path / "policy.yaml"
+    done = _tandem("calibrate", "--data", str(suite), "--target-accuracy", "95", "--out", str(out), "--threads", "1",
+                   "--cache", str(cache))
+    assert done.returncode == 0, done.stderr
+    params = load_params(out)
+    assert params.meta["target_share"] == 0.95 and params.meta["n"] == len(ITEMS)
+    assert LogisticPolicy(params).threshold == params.threshold
+
+
+def test_cli_errors_name_the_problem(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "a", "prompt": "q", "answer": "x", "match": "fuzzy"}\n', encoding="utf-8")
+    done = _tandem("eval", "--data", str(bad))
+    assert done.returncode == 2
+    assert "line 1: field 'match'" in done.stderr and "Traceback" not in done.stderr
+    done = _tandem("calibrate", "--data", str(bad), "--target-accuracy", "0.9", "--budget", "0.2")
+    assert done.returncode == 2 and "not allowed with" in done.stderr
+
+
+def test_daemon_routes_with_the_default_policy_and_sends_snippets(hybrid_daemon: EdgeDaemon) -> None:
+    context = FILLER * 6 + NEEDLE + " " + FILLER * 6
+    with EdgeClient(hybrid_daemon.socket_path) as client:
+        easy = client.ask("What is the capital of France?", max_tokens=24)
+        hard = client.ask("What is 3817 * 5923?", max_tokens=24)
+        long = client.ask("What is the access code for the river depot?", context={"notes.txt": context},
+                          prefer="cloud", max_tokens=24)
+    assert easy.route == "local" and "P(local right)" in easy.reason and "≥ threshold" in easy.reason
+    assert hard.route == "cloud" and "P(local right)" in hard.reason and "< threshold" in hard.reason
+    assert long.route == "cloud", long.reason
+    assert NEEDLE in long.sent_text and len(long.sent_text) < 0.3 * len(context)
+    # The ledger holds exactly the planned snippet query, recorded before the send.
+    assert long.sent_text.encode() in hybrid_daemon.ledger.records()[-1].payload
