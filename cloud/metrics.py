@@ -11,13 +11,19 @@ from __future__ import annotations
 import inspect
 import logging
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import Any
+from urllib.parse import urlsplit
 from wsgiref.simple_server import WSGIServer
 
 import grpc
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.metrics_core import Metric
+from prometheus_client.registry import Collector
 
+from cloud.breaker import BreakerState
+from cloud.fallback import UpstreamPool
 from protos import cloud_pb2
 from shared.config import MetricsSettings
 from shared.errors import ERROR_KIND_METADATA_KEY, ConfigError
@@ -63,6 +69,10 @@ class CloudMetrics:
         if failed:
             self.errors.labels(method, _error_kind(context, error)).inc()
 
+    def watch_pool(self, pool: UpstreamPool) -> None:
+        """Report each upstream's circuit-breaker state and the pool's attempts, read at scrape time."""
+        self.registry.register(_PoolCollector(pool))
+
     def interceptor(self) -> MetricsInterceptor:
         """A server interceptor recording the Cloud service's RPCs; put it first, so refused calls count too."""
         return MetricsInterceptor(self)
@@ -88,6 +98,39 @@ class CloudMetrics:
             if self._http_thread is not None:
                 self._http_thread.join(5)
             self._http = self._http_thread = None
+
+
+class _PoolCollector(Collector):
+    """Breaker state per upstream (a state set: one series per state, 1 for the current one)."""
+
+    def __init__(self, pool: UpstreamPool) -> None:
+        self._pool = pool
+
+    def describe(self) -> Iterable[Metric]:
+        """No fixed description: the upstream list comes from config."""
+        return []
+
+    def collect(self) -> Iterable[Metric]:
+        """The current breaker states and attempt count."""
+        states = GaugeMetricFamily(
+            "tandem_cloud_upstream_breaker_state",
+            "Circuit-breaker state per upstream (1 for the current state).",
+            labels=["upstream", "state"],
+        )
+        for index, endpoint in enumerate(self._pool.endpoints):
+            current = endpoint.breaker.state
+            name = f"{index}:{_host_of(endpoint.upstream.base_url)}"
+            for state in BreakerState:
+                states.add_metric([name, state.value], 1.0 if state is current else 0.0)
+        yield states
+        attempts = CounterMetricFamily("tandem_cloud_upstream_attempts", "Upstream calls made, retries and fallbacks included.")
+        attempts.add_metric([], float(self._pool.attempts_made))
+        yield attempts
+
+
+def _host_of(base_url: str) -> str:
+    # host:port only: a base URL could carry credentials or a path an operator would rather not export.
+    return urlsplit(base_url).netloc.rsplit("@", 1)[-1] or "unknown"
 
 
 def _error_kind(context: grpc.aio.ServicerContext, error: BaseException | None) -> str:

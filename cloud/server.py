@@ -68,6 +68,7 @@ class CloudService:
             await self.embedded.start()
             embedded_url, embedded_model = self.embedded.base_url, self.embedded.model_alias
         self.pool = build_pool(self.config, embedded_url, embedded_model)
+        self.metrics.watch_pool(self.pool)
         self.upstream = self.pool.primary
         try:
             for endpoint in self.pool.endpoints:

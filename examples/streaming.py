@@ -6,7 +6,7 @@ from edge.sdk import EdgeClient
 def main() -> None:
     """Print chunks as they come; `stream.answer` holds the provenance once the stream ends."""
     with EdgeClient() as client:
-        stream = client.stream("Write one sentence about the sea.", prefer="local", max_tokens=40)
+        stream = client.stream("Write one sentence about the sea.", prefer="local", max_tokens=24)
         for chunk in stream:
             print(chunk.text, end="", flush=True)
         print()

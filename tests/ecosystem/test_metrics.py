@@ -112,4 +112,8 @@ def test_cloud_metrics_count_escalations_errors_and_latency(metered_cloud: Cloud
     assert delta("tandem_cloud_upstream_latency_seconds_sum") > 0
     assert delta("tandem_cloud_upstream_tokens_total", kind="completion") > 0
     assert value(after, "tandem_cloud_inflight_streams") == 0
+    upstream = f"0:{metered_cloud.config.upstream.base_url.split('//', 1)[1].split('/', 1)[0]}"  # type: ignore[union-attr]
+    assert value(after, "tandem_cloud_upstream_breaker_state", upstream=upstream, state="closed") == 1
+    assert value(after, "tandem_cloud_upstream_breaker_state", upstream=upstream, state="open") == 0
+    assert delta("tandem_cloud_upstream_attempts_total") >= 1
     assert "Italy" not in response.text

@@ -11,9 +11,10 @@ from typing import Any
 
 import pytest
 
+from edge.daemon import EdgeDaemon
 from edge.sdk import EdgeClient
 from shared.config import dump_config
-from tests.conftest import CloudHandle, DaemonFactory
+from tests.conftest import CloudHandle
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -29,26 +30,29 @@ def status(config: Path, *extra: str) -> tuple[int, str, str]:
 
 @pytest.mark.e2e
 def test_status_reports_daemon_model_cloud_and_todays_egress(
-    cloud: CloudHandle, make_daemon: DaemonFactory, tmp_path: Path
+    cloud: CloudHandle, http_daemon: EdgeDaemon, tmp_path: Path
 ) -> None:
-    daemon = make_daemon(cloud.target, cloud.token, cloud={"daily_token_budget": 100_000})
-    with EdgeClient(daemon.socket_path) as client:
+    with EdgeClient(http_daemon.socket_path) as client:
         answer = client.ask("Name a fruit.", prefer="cloud", max_tokens=8)
     assert answer.route == "cloud", answer.reason
     config = tmp_path / "edge.yaml"
-    config.write_text(dump_config(daemon.config))
+    config.write_text(dump_config(http_daemon.config))
 
     code, out, err = status(config, "--json")
     assert code == 0, err
     data: dict[str, Any] = json.loads(out)
-    assert data["daemon"] == "serving" and data["local_model"] == daemon.model.name
+    assert data["daemon"] == "serving" and data["local_model"] == http_daemon.model.name
     assert data["cloud"] == "reachable" and data["cloud_target"] == cloud.target
-    assert data["today"]["escalations"] == 1 and data["today"]["bytes_sent"] > 0
-    assert data["today"]["budget_tokens"] == 100_000 and data["today"]["budget_spent"] > 0
+    # Every record in this session's ledger was written today (UTC), this one included.
+    assert data["today"]["escalations"] == http_daemon.ledger.count() >= 1
+    assert data["today"]["bytes_sent"] == sum(len(r.payload) for r in http_daemon.ledger.records())
+    assert data["today"]["budget_tokens"] == 1_000_000 and data["today"]["budget_spent"] > 0
+    assert data["http"] == "on (port chosen at start)"
 
     code, out, _ = status(config)
     assert code == 0
-    assert "serving" in out and daemon.model.name in out and "1 escalation," in out and "of 100000 cloud tokens" in out
+    assert "serving" in out and http_daemon.model.name in out and "of 1000000 cloud tokens" in out
+    assert f"{data['today']['escalations']} escalation" in out
 
 
 def test_status_without_a_daemon_says_how_to_start_one(tmp_path: Path) -> None:
