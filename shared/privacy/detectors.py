@@ -61,9 +61,15 @@ class CreditCardDetector:
         """Every Luhn-valid card number in `text`."""
         spans = []
         for match in self._pattern.finditer(text):
-            digits = re.sub(r"\D", "", match.group())
-            if 13 <= len(digits) <= 19 and luhn_valid(digits) and len(set(digits)) > 1:
-                spans.append(Span(match.start(), match.end(), "CREDIT_CARD"))
+            raw = match.group()
+            # The match may run on into a following number ("4111 ... 1111 10.0.0.1"): try shorter
+            # group boundaries, longest first, until one validates.
+            ends = [len(raw)] + [i for i in range(len(raw) - 1, 0, -1) if raw[i] in " -"]
+            for end in ends:
+                digits = re.sub(r"\D", "", raw[:end])
+                if 13 <= len(digits) <= 19 and luhn_valid(digits) and len(set(digits)) > 1:
+                    spans.append(Span(match.start(), match.start() + len(raw[:end].rstrip(" -")), "CREDIT_CARD"))
+                    break
         return spans
 
 
@@ -100,7 +106,29 @@ def detect_all(text: str, detectors: Iterable[Detector] = DEFAULT_DETECTORS) -> 
         (guessed if getattr(detector, "guesses", False) else precise).extend(detector.detect(text))
     if guessed and precise:
         guessed = [piece for span in guessed for piece in trim_around(span, precise, text)]
-    return resolve_overlaps(precise + guessed)
+    return resolve_overlaps(propagate(text, resolve_overlaps(precise + guessed)))
+
+
+PROPAGATE_MIN_CHARS = 3  # shorter values ("Al", "Jo") would hide too many ordinary words
+
+
+def propagate(text: str, spans: list[Span]) -> list[Span]:
+    """`spans` plus every other whole-word occurrence, in any case, of a value already found.
+
+    NER finds "John" in one sentence and misses "john" or "JOHN" in the next; a value
+    once known to be private is private wherever it appears in the same text.
+    """
+    extra: list[Span] = []
+    seen: set[str] = set()
+    for span in spans:
+        value = text[span.start : span.end]
+        key = value.lower()
+        if key in seen or len(value) < PROPAGATE_MIN_CHARS or not any(c.isalpha() for c in value):
+            continue
+        seen.add(key)
+        pattern = re.compile(rf"(?<!\w){re.escape(value)}(?!\w)", re.IGNORECASE)
+        extra.extend(Span(m.start(), m.end(), span.entity_type, span.score) for m in pattern.finditer(text))
+    return spans + extra
 
 
 def trim_around(span: Span, anchors: Sequence[Span], text: str) -> list[Span]:

@@ -26,8 +26,9 @@ BALANCED_LABELS: dict[str, str] = {
     "GPE": "LOCATION",
     "LOC": "LOCATION",
     "FAC": "LOCATION",
+    "NORP": "NRP",
 }
-STRICT_LABELS: dict[str, str] = {**BALANCED_LABELS, "NORP": "NRP", "DATE": "DATE_TIME"}
+STRICT_LABELS: dict[str, str] = {**BALANCED_LABELS, "DATE": "DATE_TIME", "PRODUCT": "PRODUCT", "WORK_OF_ART": "WORK_OF_ART"}
 
 # Pipes the detector does not use; leaving them out roughly halves the time per text.
 _UNUSED_PIPES = ("lemmatizer", "parser")

@@ -147,9 +147,9 @@ class UrlDetector:
 
     name = "url"
     _pattern = re.compile(
-        r"(?:\b(?:https?|ftp|sftp|ssh|git|file)://[^\s<>\"'`]+"
-        r"|\bwww\.[^\s<>\"'`]+"
-        r"|(?<![\w@.-])(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+(?:" + _TLDS + r")\b(?![.@-]?\w)(?:[/?#][^\s<>\"'`]*)?)",
+        r"(?:(?:(?<=\\[nt])|\b)(?:https?|ftp|sftp|ssh|git|file)://[^\s<>\"'`\\]+"
+        r"|\bwww\.[^\s<>\"'`\\]+"
+        r"|(?<![\w@.-])(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+(?:" + _TLDS + r")\b(?![.@-]?\w)(?:[/?#][^\s<>\"'`\\]*)?)",
         re.IGNORECASE,
     )
 
@@ -180,6 +180,7 @@ DATE_PATTERN = re.compile(
     r")\b",
     re.IGNORECASE,
 )
+_TIMESTAMP = re.compile(r"\b\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?")
 _DOB_CONTEXT = re.compile(r"\b(?:born|birth|birthday|dob|d\.o\.b|b\.|date\s+of\s+birth|birthdate|age|aged)\b", re.IGNORECASE)
 DOB_CONTEXT_WINDOW_CHARS = 48
 
@@ -189,8 +190,9 @@ class DateOfBirthDetector:
 
     name = "date_of_birth"
 
-    def __init__(self, all_dates: bool = False) -> None:
+    def __init__(self, all_dates: bool = False, numeric_dates: bool = False) -> None:
         self._all = all_dates
+        self._numeric = numeric_dates
 
     def detect(self, text: str) -> list[Span]:
         """Every date of birth (or date) in `text`."""
@@ -198,8 +200,10 @@ class DateOfBirthDetector:
         for match in DATE_PATTERN.finditer(text):
             if _has_context(text, match.start(), _DOB_CONTEXT, DOB_CONTEXT_WINDOW_CHARS):
                 spans.append(Span(match.start(), match.end(), "DATE_OF_BIRTH"))
-            elif self._all:
+            elif self._all or (self._numeric and match.group()[:1].isdigit() and not any(c.isalpha() for c in match.group())):
                 spans.append(Span(match.start(), match.end(), "DATE_TIME", 0.5))
+        if self._all or self._numeric:
+            spans.extend(Span(m.start(), m.end(), "DATE_TIME", 0.6) for m in _TIMESTAMP.finditer(text))
         return spans
 
 
@@ -243,4 +247,112 @@ class StreetAddressDetector:
         spans = [Span(m.start(), m.end(), "STREET_ADDRESS") for m in ADDRESS_PATTERN.finditer(text)]
         for pattern in (_PO_BOX, _CITY_ZIP, _UK_POSTCODE):
             spans.extend(Span(m.start(), m.end(), "STREET_ADDRESS", 0.7) for m in pattern.finditer(text))
+        return spans
+
+
+# International street forms: a street word first ("Via Roma 12", "Rue de la Paix 5") or a German compound.
+_STREET_FIRST = re.compile(
+    r"\b(?:Via|Viale|Piazza|Corso|Largo|Rua|Avenida|Av\.|Calle|Carrer|Paseo|Rue|Chemin|Boulevard|Allée|Place|"
+    r"Straße|Strasse|Ulica|ul\.|Calea|Strada)\s+(?:(?:[a-z]{1,3}\s+){0,2}[A-ZÀ-Ý][\w'’.-]*\s+){1,4}\d{1,5}[A-Za-z]?\b"
+)
+_STREET_COMPOUND = re.compile(r"\b[A-ZÄÖÜ][a-zäöüß]+(?:straße|strasse|str\.|weg|gasse|platz|allee|ring|damm|ufer)\s+\d{1,5}[a-z]?\b")
+_UNIT_ALONE = re.compile(r"\b(?:Apt\.?|Apartment|Suite|Ste\.)\s*#?\d{1,5}[A-Za-z]?\b")
+
+
+class InternationalAddressDetector:
+    """Street addresses in continental forms (street word first, or a German compound) and lone apartment/suite numbers."""
+
+    name = "intl_address"
+
+    def detect(self, text: str) -> list[Span]:
+        """Every such address part in `text`."""
+        return [
+            Span(m.start(), m.end(), "STREET_ADDRESS", 0.8)
+            for pattern in (_STREET_FIRST, _STREET_COMPOUND, _UNIT_ALONE)
+            for m in pattern.finditer(text)
+        ]
+
+
+# Digit groups that read as a phone number in any national format: 7-15 digits in 2+ groups, or 10-11 together.
+# Before a number: not a word character, unless it is a literal "\n" / "\t" escape from code or JSON.
+_NUMBER_START = r"(?:(?<=\\[nt])|(?<![\w.,/:-]))"
+_LOOSE_PHONE = re.compile(
+    _NUMBER_START
+    + r"(?:(?:\+|00)?\(?\d{1,4}\)?(?:[ .-]?\(?\d{1,8}\)?){1,6}(?:\s?(?:x|ext\.?)\s?\d{1,5})?|\+\d{8,15})"
+    + r"(?![\w,/:]|[.-]\d)"
+)
+
+
+_PHONE_WORDS = re.compile(r"\b(?:call|phone|tel|telephone|mobile|cell|fax|office|registered|number|whatsapp|sms|text)\b", re.IGNORECASE)
+PHONE_CONTEXT_CHARS = 30
+
+
+def _near_phone_word(text: str, start: int, end: int) -> bool:
+    """Whether a phone word sits just before or just after text[start:end] (short national numbers need one)."""
+    return bool(
+        _PHONE_WORDS.search(text, max(0, start - PHONE_CONTEXT_CHARS), start)
+        or _PHONE_WORDS.search(text, end, min(len(text), end + PHONE_CONTEXT_CHARS))
+    )
+
+
+class LoosePhoneDetector:
+    """Phone-like digit groups that libphonenumber cannot validate without knowing the country."""
+
+    name = "loose_phone"
+
+    def detect(self, text: str) -> list[Span]:
+        """Every phone-like number in `text`."""
+        spans = []
+        for match in _LOOSE_PHONE.finditer(text):
+            digits = sum(c.isdigit() for c in match.group())
+            short_ok = digits == 6 and _near_phone_word(text, match.start(), match.end())
+            if 7 <= digits <= 15 or short_ok:
+                spans.append(Span(match.start(), match.end(), "PHONE_NUMBER", 0.5))
+        return spans
+
+
+_AGE = re.compile(
+    r"\b(?:aged?\s*:?\s*\d{1,3}\b|age\s+of\s+\d{1,3}\b|turn(?:ed|s|ing)?\s+\d{1,3}\b|\d{1,3}[ -](?:years?|yrs?)[ -]old\b"
+    r"|\d{1,3}\s*y/?o\b"
+    # "he was 21" only when the number ends the clause, not "he was 21 minutes late".
+    r"|(?:I|he|she|they|we|you)\s+(?:was|is|am|are|were)\s+\d{1,3}(?=\s*(?:[.,;!?)]|$|\s+(?:and|but|when|now)\b)))",
+    re.IGNORECASE,
+)
+_TITLED_NAME = re.compile(r"\b(?:Mr|Mrs|Ms|Mx|Miss|Dr|Prof|Sir|Dame|Madam|Mme|Mlle|Herr|Frau)\.?\s+[A-ZÀ-Ý][\w'’-]+(?:\s+[A-ZÀ-Ý][\w'’-]+){0,2}")
+
+
+class AgeAndTitleDetector:
+    """Ages ('aged 42', '42 years old') and honorific-led names ('Mrs. Jane Roe')."""
+
+    name = "age_title"
+
+    def detect(self, text: str) -> list[Span]:
+        """Every age and titled name in `text`."""
+        spans = [Span(m.start(), m.end(), "AGE", 0.8) for m in _AGE.finditer(text)]
+        spans.extend(Span(m.start(), m.end(), "PERSON", 0.8) for m in _TITLED_NAME.finditer(text))
+        return spans
+
+
+_CARD_CONTEXT = re.compile(r"\b(?:card|cc|credit|debit|visa|master\s?card|amex|maestro|pan)\b", re.IGNORECASE)
+_CARD_LIKE = re.compile(r"(?<![\w-])\d(?:[ -]?\d){11,18}(?![\w-])")
+_ID_NUMBER = re.compile(
+    r"\b(?:licen[cs]e|passport|account|acct|member(?:ship)?|policy|customer|employee|patient|student|tax|national\s+id|id)"
+    r"\s*(?:number|no\.?|num|#|id)?\s*(?:is|:|=)?\s*#?([A-Za-z]{0,3}\d[A-Za-z0-9-]{4,19})\b",
+    re.IGNORECASE,
+)
+
+
+class ContextNumberDetector:
+    """Numbers that a context word marks as private: card numbers failing Luhn after 'card', and ID numbers."""
+
+    name = "context_number"
+
+    def detect(self, text: str) -> list[Span]:
+        """Every card-like number after a card word, and every ID after a licence/passport/account word."""
+        spans = [
+            Span(m.start(), m.end(), "CREDIT_CARD", 0.6)
+            for m in _CARD_LIKE.finditer(text)
+            if _has_context(text, m.start(), _CARD_CONTEXT)
+        ]
+        spans.extend(Span(m.start(1), m.end(1), "ID_NUMBER", 0.6) for m in _ID_NUMBER.finditer(text))
         return spans

@@ -1,8 +1,9 @@
 """Strictness presets: which detectors run, and how eagerly, for `relaxed`, `balanced` and `strict`.
 
 relaxed   validated patterns (no bare URLs, no entropy guesses) and NER for people only
-balanced  every validated pattern, secrets by entropy, encoded values, NER for people, organisations, places
-strict    balanced plus every date, nationalities/groups, and proper-noun runs that NER missed
+balanced  every validated pattern, loose phone numbers, ages, secrets by entropy, encoded values, NER for
+          people, organisations, places and nationalities, and proper-noun runs that NER missed
+strict    balanced plus every date
 """
 
 from __future__ import annotations
@@ -16,9 +17,13 @@ from shared.privacy.dictionary import DictionaryDetector
 from shared.privacy.encoded import EncodedDetector
 from shared.privacy.ner import BALANCED_LABELS, DEFAULT_NER_MODEL, PERSON_LABELS, STRICT_LABELS, NerDetector
 from shared.privacy.patterns import (
+    AgeAndTitleDetector,
+    ContextNumberDetector,
     DateOfBirthDetector,
     IbanDetector,
+    InternationalAddressDetector,
     IpAddressDetector,
+    LoosePhoneDetector,
     MacAddressDetector,
     SsnDetector,
     StreetAddressDetector,
@@ -42,11 +47,17 @@ def pattern_detectors(preset: Preset, phone_regions: Iterable[str] = DEFAULT_PHO
         IpAddressDetector(),
         MacAddressDetector(),
         SecretDetector(entropy=not relaxed),
-        DateOfBirthDetector(all_dates=preset == "strict"),
+        DateOfBirthDetector(all_dates=preset == "strict", numeric_dates=not relaxed),
         StreetAddressDetector(),
     ]
     if not relaxed:
-        detectors.append(UrlDetector())
+        detectors += [
+            UrlDetector(),
+            InternationalAddressDetector(),
+            LoosePhoneDetector(),
+            AgeAndTitleDetector(),
+            ContextNumberDetector(),
+        ]
     return detectors
 
 
@@ -64,11 +75,14 @@ def build_detectors(
     detectors = pattern_detectors(preset, phone_regions)
     if deny_list:
         detectors.append(DictionaryDetector(deny_list))
-    if preset != "relaxed":
-        # Decode base64 / %-encoded tokens and look inside with the deterministic detectors.
-        inner = tuple(detectors)
-        detectors.append(EncodedDetector(lambda text: detect_all(text, inner)))
+    ner_detector = None
     if ner and not guard:
         labels = {"relaxed": PERSON_LABELS, "balanced": BALANCED_LABELS, "strict": STRICT_LABELS}[preset]
-        detectors.append(NerDetector(labels, ner_model, proper_nouns=preset == "strict"))
+        ner_detector = NerDetector(labels, ner_model, proper_nouns=preset != "relaxed")
+    if preset != "relaxed":
+        # Decode base64 / %-encoded tokens and look inside with the same detectors (a base64 name counts too).
+        inner = (*detectors, ner_detector) if ner_detector else tuple(detectors)
+        detectors.append(EncodedDetector(lambda text: detect_all(text, inner)))
+    if ner_detector:
+        detectors.append(ner_detector)
     return detectors

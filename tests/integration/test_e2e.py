@@ -46,7 +46,8 @@ def test_escalation_sends_only_pseudonymized_text(hybrid_daemon: EdgeDaemon) -> 
     assert len(records) == 1
     assert EMAIL.encode() not in records[0].payload and b"555-0132" not in records[0].payload
     assert answer.sent_text.encode() in records[0].payload
-    assert records[0].entities == {"EMAIL_ADDRESS": 1, "PHONE_NUMBER": 1}
+    # NER may also count the patient's name (PERSON / PROPER_NOUN); the validated types are exact.
+    assert {"EMAIL_ADDRESS": 1, "PHONE_NUMBER": 1}.items() <= records[0].entities.items()
     assert hybrid_daemon.ledger.verify().ok
     # Whatever the cloud echoed of the placeholders came back restored.
     assert "<EMAIL_ADDRESS_1>" not in answer.text and "<PHONE_NUMBER_1>" not in answer.text

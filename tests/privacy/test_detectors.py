@@ -121,3 +121,33 @@ def test_overlaps_widest_wins_then_score() -> None:
 def test_unknown_preset_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match="unknown privacy preset 'paranoid'"):
         build_detectors("paranoid")  # type: ignore[arg-type]
+
+
+def test_card_followed_by_another_number_is_still_found() -> None:
+    from shared.privacy.detectors import CreditCardDetector
+
+    text = "4111 1111 1111 1111 10.0.0.42"
+    assert found(CreditCardDetector(), text) == [("CREDIT_CARD", "4111 1111 1111 1111")]
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("fax\\n650-752-7354x549 mobile", "650-752-7354x549"),
+        ("Phone:\\n0370 5758447\\n", "0370 5758447"),
+        ("mobile +447700556093 ok", "+447700556093"),
+        ("You can call 61 60 34", "61 60 34"),
+        ("Fax: +41 (0)89 194 09 61", "+41 (0)89 194 09 61"),
+    ],
+)
+def test_national_phone_formats(text: str, value: str) -> None:
+    spans = detect_all(text, build_detectors("balanced", ner=False))
+    assert value in [text[s.start : s.end] for s in spans]
+
+
+def test_ages_ids_and_context_cards() -> None:
+    text = "Patient is a 28-year-old; I just turned 61. License number is yo0047868. Block card no 503838061748."
+    values = {text[s.start : s.end] for s in detect_all(text, build_detectors("balanced", ner=False))}
+    assert {"28-year-old", "turned 61", "yo0047868", "503838061748"} <= values
+    plain = "The meeting lasted 61 minutes and cost 503 dollars."
+    assert detect_all(plain, build_detectors("balanced", ner=False)) == []
