@@ -27,6 +27,7 @@ from edge.evaluation import (
     run_local,
     save_records,
 )
+from shared.errors import Unavailable, UpstreamError
 
 CLOUD_ORACLE = "oracle"
 CLOUD_EVAL_MAX_TOKENS = 128
@@ -97,22 +98,29 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cloud_correctness(items: Sequence[EvalItem], url: str, token_env: str) -> list[float]:
+def _cloud_correctness(items: Sequence[EvalItem], url: str, token_env: str, model: str) -> list[float]:
     """Ask an OpenAI-compatible endpoint each item's planned sub-query, and score its answers."""
-    from openai import OpenAI
+    from openai import OpenAI, OpenAIError
 
     from edge.planner import SanitizedRequest, plan_subquery
     from edge.privacy.filter import SanitizedText
 
     client = OpenAI(base_url=url, api_key=os.environ.get(token_env) or "unused", max_retries=1)
+    try:
+        model = model or client.models.list().data[0].id
+    except (OpenAIError, IndexError) as exc:
+        raise Unavailable(f"--cloud {url}: cannot list its models ({type(exc).__name__}); give --cloud-model") from None
     right = []
     for item in items:
         # Eval data is not private: the planner's snippet selection is measured without pseudonyms here.
         docs = (("", SanitizedText(item.context)),) if item.context else ()
         request = SanitizedRequest(SanitizedText(item.prompt), docs)
         messages = [{"role": r, "content": c} for r, c in plan_subquery(request).messages]
-        reply = client.chat.completions.create(model="default", messages=messages,  # type: ignore[arg-type]
-                                               max_tokens=CLOUD_EVAL_MAX_TOKENS, temperature=0.0)
+        try:
+            reply = client.chat.completions.create(model=model, messages=messages,  # type: ignore[arg-type]
+                                                   max_tokens=CLOUD_EVAL_MAX_TOKENS, temperature=0.0)
+        except OpenAIError as exc:
+            raise UpstreamError(f"--cloud {url}: item {item.id}: {type(exc).__name__}") from None
         right.append(float(is_correct(reply.choices[0].message.content or "", item)))
     return right
 
@@ -123,7 +131,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     items = load_suite(args.data)
     policy = LogisticPolicy.from_file(args.policy)
     records, _ = _local_records(items, args)
-    cloud = None if args.cloud == CLOUD_ORACLE else _cloud_correctness(items, args.cloud, args.cloud_token_env)
+    cloud = None if args.cloud == CLOUD_ORACLE else _cloud_correctness(items, args.cloud, args.cloud_token_env, args.cloud_model)
     report = evaluate(items, records, policy, cloud)
     report["data"] = str(args.data)
     report["cloud"] = args.cloud
@@ -166,6 +174,7 @@ def register(subparsers: Any) -> None:
     ev = subparsers.add_parser("eval", help="measure the escalation policy on labelled data")
     _add_common(ev)
     ev.add_argument("--cloud", default=CLOUD_ORACLE, help="'oracle' (a perfect large model) or an OpenAI-compatible URL")
+    ev.add_argument("--cloud-model", default="", help="model name for the --cloud URL (default: its first model)")
     ev.add_argument("--cloud-token-env", default="OPENAI_API_KEY", help="variable holding the --cloud URL's API key")
     ev.add_argument("--policy", type=Path, help="policy YAML (default: the one shipped in the package)")
     ev.add_argument("--json", action="store_true", help="print the report as one JSON object")

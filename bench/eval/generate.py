@@ -1,5 +1,6 @@
 """Generate Tandem's evaluation suite deterministically: `python bench/eval/generate.py` writes
-bench/eval/calibration.jsonl and bench/eval/test.jsonl (same templates, disjoint facts and seeds).
+bench/eval/calibration.jsonl and bench/eval/test.jsonl (same templates, disjoint facts and seeds), and
+bench/eval/shifted.jsonl (other templates and facts, see shifted.py).
 
 Kinds: `capital`, `fact` (common facts) and `lookup` / `extraction` / `classification` over a short
 private context are tasks a 135M model can often do; `arithmetic` (multi-digit), `reasoning`
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import json
 import random
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -284,10 +286,19 @@ def build_split(split: str, seed: int) -> list[dict]:
     return items
 
 
+def all_splits() -> dict[str, list[dict]]:
+    """Both splits, and the shifted suite (bench/eval/shifted.py) that no policy is fitted on."""
+    sys.path.insert(0, str(HERE))
+    from shifted import build_shifted
+
+    splits = {split: build_split(split, seed) for split, seed in SEEDS.items()}
+    splits["shifted"] = build_shifted()
+    return splits
+
+
 def main() -> None:
-    """Write both splits next to this script."""
-    for split, seed in SEEDS.items():
-        items = build_split(split, seed)
+    """Write every split next to this script."""
+    for split, items in all_splits().items():
         with (HERE / f"{split}.jsonl").open("w", encoding="utf-8") as out:
             for item in items:
                 out.write(json.dumps(item, ensure_ascii=False) + "\n")

@@ -2,8 +2,9 @@
 
 Runs the bundled model on both committed splits (reusing bench/results/local_<split>.jsonl when it was made
 by the same model), fits the policy on the calibration split, and measures it on the test split against the
-mean-logprob baseline, random and oracle routing, all in this one run. Calibration stability is checked both
-ways: fitted on one split, measured on the other. Writes bench/results/eval.json and eval_test.png.
+mean-logprob baseline, random and oracle routing, all in this one run, and on the shifted suite it never saw.
+Calibration stability is checked both ways: fitted on one split, measured on the other. Writes
+bench/results/eval.json and eval_test.png.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SUITE = ROOT / "bench" / "eval"
 RESULTS = ROOT / "bench" / "results"
 SPLITS = ("calibration", "test")
+UNSEEN = "shifted"  # other templates and facts; no policy is fitted on it
 COMMAND = "python -m bench.eval.run --write-default"
 
 
@@ -76,9 +78,10 @@ def main() -> None:
     parser.add_argument("--threads", type=int, help="CPU threads for the local model")
     args = parser.parse_args()
 
-    data = {split: load_suite(SUITE / f"{split}.jsonl") for split in SPLITS}
+    data = {split: load_suite(SUITE / f"{split}.jsonl") for split in (*SPLITS, UNSEEN)}
     records = {split: local_records(split, items, args.threads) for split, items in data.items()}
     fitted = {split: fit(split, data[split], records[split]) for split in SPLITS}
+    shifted = evaluate(data[UNSEEN], records[UNSEEN], LogisticPolicy(fitted["calibration"]))
     if args.write_default:
         (ROOT / "edge" / "default_policy.yaml").write_text(params_to_yaml(fitted["calibration"]), encoding="utf-8")
 
@@ -104,11 +107,13 @@ def main() -> None:
         "machine": f"{platform.machine()}, {platform.python_version()}",
         "test": main_report,
         "calibration_in_sample": headline(in_sample),
+        "shifted_unseen": {**headline(shifted), "by_kind": shifted["by_kind"]},
         "stability": stability,
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "eval.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    print(json.dumps({"test": headline(main_report), "stability": stability}, indent=2))
+    print(json.dumps({"test": headline(main_report), "shifted_unseen": headline(shifted), "stability": stability},
+                     indent=2))
 
 
 if __name__ == "__main__":

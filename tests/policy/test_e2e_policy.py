@@ -14,6 +14,7 @@ from edge.calibration import load_params
 from edge.daemon import EdgeDaemon
 from edge.policy import LogisticPolicy
 from edge.sdk import EdgeClient
+from tests.conftest import CloudHandle
 
 pytestmark = pytest.mark.e2e
 
@@ -87,6 +88,7 @@ def test_cli_errors_name_the_problem(tmp_path: Path) -> None:
     assert done.returncode == 2 and "not allowed with" in done.stderr
 
 
+@pytest.mark.slow
 def test_daemon_routes_with_the_default_policy_and_sends_snippets(hybrid_daemon: EdgeDaemon) -> None:
     context = FILLER * 6 + NEEDLE + " " + FILLER * 6
     with EdgeClient(hybrid_daemon.socket_path) as client:
@@ -100,3 +102,16 @@ def test_daemon_routes_with_the_default_policy_and_sends_snippets(hybrid_daemon:
     assert NEEDLE in long.sent_text and len(long.sent_text) < 0.3 * len(context)
     # The ledger holds exactly the planned snippet query, recorded before the send.
     assert long.sent_text.encode() in hybrid_daemon.ledger.records()[-1].payload
+
+
+@pytest.mark.slow
+def test_eval_against_a_real_openai_compatible_cloud(suite: Path, cache: Path, cloud: CloudHandle) -> None:
+    """`--cloud URL` sends each item's planned sub-query to a real upstream (the embedded llama.cpp server)."""
+    assert cloud.service.embedded is not None
+    done = _tandem("eval", "--data", str(suite), "--cloud", cloud.service.embedded.base_url, "--json",
+                   "--cache", str(cache), "--threads", "1")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    # The same small model upstream: its accuracy is measured, not assumed perfect.
+    assert 0.0 <= report["cloud_accuracy"] < 1.0
+    assert report["cloud"] == cloud.service.embedded.base_url
