@@ -13,7 +13,7 @@ from pathlib import Path
 
 SEED = 42
 SENTENCES = 1200
-OUT = Path(__file__).resolve().parents[1] / "data" / "synthetic_pii.jsonl"
+OUT = Path(__file__).resolve().parent / "data" / "synthetic_pii.jsonl"
 
 
 def main() -> None:

@@ -4,7 +4,7 @@
     .venv/bin/python -m bench.privacy.run [--limit N] [--out bench/results/privacy.json]
 
 1. PUPA (bench/data/pupa): leakage and word retention scored exactly as its README says.
-2. Synthetic PII (bench/data/synthetic_pii.jsonl, presidio-evaluator, seed 42): per entity
+2. Synthetic PII (bench/privacy/data/synthetic_pii.jsonl, presidio-evaluator, seed 42): per entity
    type, the share of entities that leak and the precision of what was flagged.
 3. Latency in ms per KB of input (p50, p99) on the PUPA prompts.
 """
@@ -26,7 +26,7 @@ from typing import Any
 
 BENCH = Path(__file__).resolve().parents[1]
 PUPA_CSV = BENCH / "data" / "pupa" / "PUPA_New.csv"
-SYNTHETIC = BENCH / "data" / "synthetic_pii.jsonl"
+SYNTHETIC = Path(__file__).resolve().parent / "data" / "synthetic_pii.jsonl"
 DEFAULT_OUT = BENCH / "results" / "privacy.json"
 PRESETS = ("relaxed", "balanced", "strict")
 PRESIDIO = "presidio"
