@@ -67,7 +67,7 @@ class CloudMetrics:
         failed = error is not None or (code is not None and code != grpc.StatusCode.OK)
         self.requests.labels(method, "error" if failed else "ok").inc()
         if failed:
-            self.errors.labels(method, _error_kind(context, error)).inc()
+            self.errors.labels(method, error_kind(context, error)).inc()
 
     def watch_pool(self, pool: UpstreamPool) -> None:
         """Report each upstream's circuit-breaker state and the pool's attempts, read at scrape time."""
@@ -133,7 +133,7 @@ def _host_of(base_url: str) -> str:
     return urlsplit(base_url).netloc.rsplit("@", 1)[-1] or "unknown"
 
 
-def _error_kind(context: grpc.aio.ServicerContext, error: BaseException | None) -> str:
+def error_kind(context: grpc.aio.ServicerContext, error: BaseException | None) -> str:
     for key, value in context.trailing_metadata() or ():
         if key == ERROR_KIND_METADATA_KEY:
             return value.decode() if isinstance(value, bytes) else str(value)

@@ -16,11 +16,13 @@ from cloud.embedded import EmbeddedUpstream, embedded_log_path
 from cloud.fallback import UpstreamPool, build_pool
 from cloud.metrics import CloudMetrics
 from cloud.service import CloudServicer
+from cloud.tracing import tracing_interceptors
 from cloud.upstream import Upstream
 from protos import cloud_pb2, cloud_pb2_grpc
 from shared.config import CloudConfig
 from shared.errors import ConfigError
 from shared.net import is_loopback_host
+from shared.tracing import Tracing
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +60,7 @@ class CloudService:
         self.pool: UpstreamPool | None = None
         self.port: int | None = None
         self.metrics = CloudMetrics()
+        self.tracing = Tracing.from_settings(config.tracing, "tandem-cloud")
         self._server: grpc.aio.Server | None = None
 
     async def start(self) -> None:
@@ -79,7 +82,7 @@ class CloudService:
         limit = self.config.limits.max_message_bytes
         server = grpc.aio.server(
             # Metrics first, so calls the auth interceptor refuses are counted too.
-            interceptors=[self.metrics.interceptor(), AuthInterceptor(self.verifier)],
+            interceptors=[*tracing_interceptors(self.tracing), self.metrics.interceptor(), AuthInterceptor(self.verifier)],
             # A hard cap on RPCs held at once (past it gRPC answers RESOURCE_EXHAUSTED), so memory stays bounded.
             maximum_concurrent_rpcs=4 * self.config.limits.max_concurrent_streams,
             options=[("grpc.max_receive_message_length", limit), ("grpc.max_send_message_length", limit)],
@@ -111,6 +114,7 @@ class CloudService:
             await self._server.stop(self.config.shutdown_grace_s if grace is None else grace)
             self._server = None
         self.metrics.stop_http()
+        self.tracing.shutdown()
         if self.pool is not None:
             for endpoint in self.pool.endpoints:
                 await endpoint.upstream.close()

@@ -23,6 +23,7 @@ from protos import cloud_pb2, cloud_pb2_grpc
 from shared.config import CloudClientSettings
 from shared.errors import ConfigError, DeadlineExceeded, StreamTruncated, TandemError, Unavailable, from_rpc_error
 from shared.net import is_loopback_host, split_target
+from shared.tracing import outgoing_metadata
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,7 +185,8 @@ class GrpcCloudClient:
         received = False
         try:
             await self._connect(min(self._settings.connect_timeout_s, timeout_s))
-            call = self._stub.Escalate(request, timeout=timeout_s, metadata=self._metadata)
+            # outgoing_metadata() is empty unless tracing is on: then the edge's span is the cloud's parent.
+            call = self._stub.Escalate(request, timeout=timeout_s, metadata=self._metadata + outgoing_metadata())
             done = False
             try:
                 async for message in call:

@@ -30,6 +30,7 @@ from edge.storage import ensure_private_dir
 from protos import edge_pb2, edge_pb2_grpc
 from shared.config import EdgeConfig
 from shared.errors import ConfigError
+from shared.tracing import Tracing
 
 if TYPE_CHECKING:
     from edge.openai_http import LocalHttpServer
@@ -74,8 +75,10 @@ class EdgeDaemon:
         budget_tokens = config.cloud.daily_token_budget
         self.budget = CloudBudget(state / "budget.db", budget_tokens) if budget_tokens is not None else None
         self.metrics = EdgeMetrics(lambda: self.runner.queue_depth, config.limits.queue_limit)
+        self.tracing = Tracing.from_settings(config.tracing, "tandem-edge")
         self.pipeline = MeteredPipeline(
             metrics=self.metrics,
+            tracing=self.tracing,
             config=config,
             runner=self.runner,
             privacy=PrivacyFilter(config.privacy, self.vault),
@@ -143,6 +146,7 @@ class EdgeDaemon:
         if self.cloud is not None:
             await self.cloud.close()
         self.runner.close()
+        self.tracing.shutdown()
         for store in (self.vault, self.sessions, self.ledger):
             store.close()
         if self.budget is not None:

@@ -10,11 +10,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+from opentelemetry.trace import StatusCode
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 from edge.pipeline import AskInput, AskPipeline, Event, Final, Provenance
 from edge.policy import Route
 from shared.errors import TandemError
+from shared.tracing import Tracing, attach_span, detach
 
 CONFIDENCE_BUCKETS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.55, 0.6, 0.7, 0.8, 0.9, 1.0)
 DURATION_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
@@ -91,19 +93,53 @@ class EdgeMetrics:
 
 
 class MeteredPipeline(AskPipeline):
-    """The AskPipeline, recording one set of metrics per request as its Final (or error) passes."""
+    """The AskPipeline, recording one set of metrics (and, when tracing is on, one span) per request."""
 
-    def __init__(self, *args: Any, metrics: EdgeMetrics, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, metrics: EdgeMetrics, tracing: Tracing | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.metrics = metrics
+        self.tracing = tracing
 
     async def run(self, request: AskInput) -> AsyncIterator[Event]:
         """The pipeline's events, unchanged."""
+        tracer = self.tracing.tracer if self.tracing is not None else None
+        span = tracer.start_span("tandem.edge.ask", attributes={"tandem.prefer": request.prefer.value}) if tracer else None
+        # Current while the request runs, so the escalation carries its traceparent to the cloud.
+        token = attach_span(span) if span is not None else None
         try:
             async for event in super().run(request):
                 if isinstance(event, Final):
                     self.metrics.observe_final(event.provenance)
+                    if span is not None:
+                        span.set_attributes(span_attributes(event.provenance))
                 yield event
         except Exception as exc:
             self.metrics.observe_error(exc)
+            if span is not None:
+                kind = type(exc).__name__ if isinstance(exc, TandemError) else "InternalError"
+                span.set_attribute("tandem.error_kind", kind)
+                span.set_status(StatusCode.ERROR, kind)  # the class only: messages may quote input
             raise
+        finally:
+            if token is not None:
+                detach(token)
+            if span is not None:
+                span.end()
+
+
+def span_attributes(prov: Provenance) -> dict[str, Any]:
+    """A request's span attributes: route, confidence, counts and timings, never text."""
+    attributes: dict[str, Any] = {
+        "tandem.route": prov.route.value,
+        "tandem.confidence": prov.confidence,
+        "tandem.degraded": prov.degraded,
+        "tandem.sent_chars": len(prov.sent_text),
+        "tandem.entities": sum(prov.entities.values()),
+        "tandem.local_tokens": prov.local_prompt_tokens + prov.local_completion_tokens,
+        "tandem.cloud_tokens": prov.cloud_prompt_tokens + prov.cloud_completion_tokens,
+    }
+    if prov.cloud_error_kind:
+        attributes["tandem.cloud_error_kind"] = prov.cloud_error_kind
+    for name, ms in prov.timings_ms.items():
+        attributes[f"tandem.{name}"] = ms
+    return attributes

@@ -176,6 +176,15 @@ class LimitSettings(_Section):
     deadline_s: float = Field(C.DEFAULT_ASK_DEADLINE_S, gt=0, description="Default deadline for one Ask.")
 
 
+class TracingSettings(_Section):
+    enabled: bool = Field(False, description="Record OpenTelemetry spans (routes, counts, timings; never text). Off by default.")
+    exporter: Literal["otlp", "console", "none"] = Field(
+        "otlp", description="Where spans go: OTLP over HTTP (needs opentelemetry-exporter-otlp-proto-http), stdout, or nowhere."
+    )
+    endpoint: str | None = Field(None, description="OTLP endpoint URL; empty means the exporter's default or OTEL_EXPORTER_OTLP_ENDPOINT.")
+    service_name: str | None = Field(None, description="service.name of the spans; empty means tandem-edge or tandem-cloud.")
+
+
 class EdgeConfig(_Section):
     """Configuration of the edge daemon (`tandem edge serve`)."""
 
@@ -186,6 +195,7 @@ class EdgeConfig(_Section):
     policy: PolicySettings = Field(default_factory=PolicySettings, description="The escalation policy.")
     privacy: PrivacySettings = Field(default_factory=PrivacySettings, description="The privacy filter.")
     limits: LimitSettings = Field(default_factory=LimitSettings, description="Request limits.")
+    tracing: TracingSettings = Field(default_factory=TracingSettings, description="OpenTelemetry tracing (off by default).")
     state_dir: Path | None = Field(None, description="Directory for sessions, vault and egress ledger; empty means the XDG data dir.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level.")
 
@@ -297,6 +307,7 @@ class CloudConfig(_Section):
     embedded: EmbeddedUpstreamSettings = Field(default_factory=EmbeddedUpstreamSettings, description="The embedded default upstream.")
     limits: CloudLimitSettings = Field(default_factory=CloudLimitSettings, description="Request limits.")
     metrics: MetricsSettings = Field(default_factory=MetricsSettings, description="The Prometheus metrics endpoint (counts only, never text).")
+    tracing: TracingSettings = Field(default_factory=TracingSettings, description="OpenTelemetry tracing (off by default).")
     shutdown_grace_s: float = Field(C.DEFAULT_SHUTDOWN_GRACE_S, ge=0, description="Time in-flight requests get on shutdown.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level.")
 
