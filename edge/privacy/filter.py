@@ -72,6 +72,9 @@ class PrivacyFilter:
 
     def detect(self, text: str) -> list[Span]:
         """Sensitive spans in `text`, non-overlapping, in order (allow-listed terms left out)."""
+        # Loading the NER model (once per process, seconds) is not scanning: keep it outside the time limit.
+        # A missing model raises ModelError here, and the caller fails closed.
+        self.warm_up()
         spans = call_with_timeout(lambda: detect_all(text, self.detectors), self._settings.detector_timeout_s, "privacy scan")
         return drop_allowed(spans, text, self._settings.allow_list)
 

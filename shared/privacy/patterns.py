@@ -147,9 +147,9 @@ class UrlDetector:
 
     name = "url"
     _pattern = re.compile(
-        r"(?:(?:(?<=\\[nt])|\b)(?:https?|ftp|sftp|ssh|git|file)://[^\s<>\"'`\\]+"
+        r"(?:(?:(?<=\\[nt])|\b)(?:https?|wss?|ftp|sftp|ssh|git|file|s3|gs)://[^\s<>\"'`\\]+"
         r"|\bwww\.[^\s<>\"'`\\]+"
-        r"|(?<![\w@.-])(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+(?:" + _TLDS + r")\b(?![.@-]?\w)(?:[/?#][^\s<>\"'`\\]*)?)",
+        r"|(?<![\w@.-])(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.)+(?:" + _TLDS + r")\b(?![.@-]?\w)(?:[/?#][^\s<>\"'`\\]*)?)",
         re.IGNORECASE,
     )
 
@@ -355,4 +355,29 @@ class ContextNumberDetector:
             if _has_context(text, m.start(), _CARD_CONTEXT)
         ]
         spans.extend(Span(m.start(1), m.end(1), "ID_NUMBER", 0.6) for m in _ID_NUMBER.finditer(text))
+        return spans
+
+
+# Home directories name their user: /home/ada/..., /Users/ada/..., C:\\Users\\ada\\...
+_USER_PATH = re.compile(
+    r"(?:(?<![\w/])/(?:home|Users|user|usr/home)/[^\s/\"'“”]+(?:/[^\s\"'“”<>]*)?"
+    r"|\b[A-Za-z]:\\(?:Users|Documents and Settings)\\[^\s\\\"'“”]+(?:\\[^\s\"'“”<>]*)?)",
+    re.IGNORECASE,
+)
+# Mixed letter/digit identifiers: customer, order or member numbers such as c2048537720, AB-1234567.
+_CODE_ID = re.compile(r"(?<![\w-])[A-Za-z]{1,4}[-_]?\d{6,}(?![\w-])")
+# Social handles and user@host without a domain suffix.
+_HANDLE = re.compile(r"(?<![\w.@])@[A-Za-z0-9_]{3,30}\b(?!\.\w)|\b[A-Za-z0-9._-]{2,}@[A-Za-z0-9_-]{2,}\b(?![.@]\w)")
+
+
+class AccountDetector:
+    """Traces of an account: home-directory paths, mixed letter/digit IDs, @handles and user@host names."""
+
+    name = "account"
+
+    def detect(self, text: str) -> list[Span]:
+        """Every user path, code-like ID and handle in `text`."""
+        spans = [Span(m.start(), m.end(), "FILE_PATH", 0.7) for m in _USER_PATH.finditer(text)]
+        spans.extend(Span(m.start(), m.end(), "ID_NUMBER", 0.6) for m in _CODE_ID.finditer(text))
+        spans.extend(Span(m.start(), m.end(), "USERNAME", 0.6) for m in _HANDLE.finditer(text))
         return spans

