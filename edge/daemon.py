@@ -33,7 +33,7 @@ from shared.errors import ConfigError
 from shared.tracing import Tracing
 
 if TYPE_CHECKING:
-    from edge.openai_http import LocalHttpServer
+    from edge.http_server import LocalHttpServer
 
 log = logging.getLogger(__name__)
 
@@ -122,10 +122,11 @@ class EdgeDaemon:
         await health_servicer.set("", health_pb2.HealthCheckResponse.SERVING)
         self._server = server
         if self.config.listen.http_port is not None:
-            from edge.openai_http import LocalHttpServer, OpenAIEndpoint  # only daemons that serve HTTP need uvicorn
+            from edge.http_server import LocalHttpServer  # only daemons that serve HTTP need uvicorn
+            from edge.openai_http import OpenAIEndpoint
 
             endpoint = OpenAIEndpoint(self.pipeline, self.metrics, self.config.limits.max_message_bytes)
-            self.http = LocalHttpServer(endpoint, self.config.listen.http_port)
+            self.http = LocalHttpServer(endpoint.app(), self.config.listen.http_port)
             try:
                 await self.http.start()
             except BaseException:
