@@ -124,15 +124,16 @@ class CloudService:
 
 async def serve(config: CloudConfig, on_ready: Callable[[CloudService], None] | None = None) -> None:
     """Run the service until SIGTERM or SIGINT."""
+    # Handlers first, so a signal during start-up still reaps the embedded upstream.
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
     service = CloudService(config)
     try:
         await service.start()
-        if on_ready:
+        if on_ready and not stop.is_set():
             on_ready(service)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
         await stop.wait()
         log.info("cloud service shutting down")
     finally:

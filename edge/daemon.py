@@ -163,14 +163,15 @@ class EdgeDaemon:
 
 async def serve(config: EdgeConfig, on_ready: Callable[[EdgeDaemon], None] | None = None) -> None:
     """Run the daemon until SIGTERM or SIGINT."""
-    daemon = EdgeDaemon(config)
-    await daemon.start()
-    if on_ready:
-        on_ready(daemon)
+    # Handlers first, so a signal that arrives while the model loads or the socket binds still stops cleanly.
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    daemon = EdgeDaemon(config)
+    await daemon.start()
+    if on_ready and not stop.is_set():
+        on_ready(daemon)
     await stop.wait()
     log.info("edge daemon shutting down")
     await daemon.stop()
