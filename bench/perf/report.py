@@ -38,17 +38,26 @@ def rows(r: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     for hop in r.get("cloud_hop", []):
         c = hop["concurrency"]
         p50, p99 = hop["p50_added_ms"], hop["p99_added_ms"]
-        out.append((f"Cloud hop p50 added vs direct openai, {c} stream(s), ms", _spread(p50), "≤ 2", _verdict(p50["median"] <= 2.0)))
-        out.append((f"Cloud hop p99 added vs direct openai, {c} stream(s), ms", _spread(p99), "≤ 10", _verdict(p99["median"] <= 10.0)))
+        if hop["p50_direct_ms"]["median"] > hop["p50_cloud_ms"]["median"]:
+            # The direct baseline came out slower than the hop: the benchmark's own openai client ran out of CPU
+            # (it shares the cores), so the difference says nothing about the hop.
+            verdict50 = verdict99 = "inconclusive (load generator CPU-bound)"
+        else:
+            verdict50, verdict99 = _verdict(p50["median"] <= 2.0), _verdict(p99["median"] <= 10.0)
+        out.append((f"Cloud hop p50 added vs direct openai, {c} stream(s), ms", _spread(p50), "≤ 2", verdict50))
+        out.append((f"Cloud hop p99 added vs direct openai, {c} stream(s), ms", _spread(p99), "≤ 10", verdict99))
     core = r.get("cloud_per_core")
     if core:
         out.append(("Escalations per cloud CPU-second (≈ per core) at 32 streams", f"{core['escalations_per_cloud_cpu_s']:.0f}",
                     "(report)", "n/a"))  # fmt: skip
+        out.append(("… cloud CPU per escalation, ms", f"{core['cloud_cpu_ms_per_escalation']:.2f}", "(report)", "n/a"))
     mem = r.get("memory", {})
     if "daemon_peak_over_model_mb" in mem:
         over = mem["daemon_peak_over_model_mb"]
         out.append((f"Daemon peak RSS over model file ({r['model']['file_mb']:.0f} MB), MB", f"{over:.0f}", "≤ 150",
                     _verdict(over <= 150.0)))  # fmt: skip
+        out.append(("Daemon peak RSS over a bare llama-cpp-python process, MB", f"{mem['daemon_peak_over_raw_llama_mb']:.0f}",
+                    "(report)", "n/a"))  # fmt: skip
         out.append((f"… bare llama-cpp-python process's peak over model file ({mem['raw_llama_peak_rss_mb']:.0f} MB peak), MB",
                     f"{mem['raw_llama_peak_rss_mb'] - r['model']['file_mb']:.0f}", "(baseline)", "n/a"))  # fmt: skip
     cm = r.get("cloud_memory")
