@@ -340,6 +340,8 @@ def _env_overrides(prefix: str, environ: Mapping[str, str]) -> dict[str, Any]:
                 raise ConfigError(f"environment variable {name}: conflicts with another override")
         try:
             node[path[-1]] = yaml.safe_load(raw) if raw != "" else None
+        except RecursionError:  # found by fuzzing: deep nesting overflows the YAML parser's stack
+            raise ConfigError(f"environment variable {name}: nested too deeply") from None
         except yaml.YAMLError as exc:
             raise ConfigError(f"environment variable {name}: not a valid value ({exc.__class__.__name__})") from None
     return overrides
@@ -377,6 +379,8 @@ def parse_config(
         return schema.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(_describe(exc, source)) from None
+    except RecursionError:
+        raise ConfigError(f"invalid config in {source}: nested too deeply") from None
 
 
 def load_config(
@@ -391,8 +395,12 @@ def load_config(
             text = Path(path).read_text(encoding="utf-8")
         except OSError as exc:
             raise ConfigError(f"cannot read config {path}: {exc.strerror or exc}") from None
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"config {path} is not UTF-8 text (byte {exc.start})") from None
         try:
             data = yaml.safe_load(text)
+        except RecursionError:  # found by fuzzing: deep nesting overflows the YAML parser's stack
+            raise ConfigError(f"config {path} is nested too deeply") from None
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
