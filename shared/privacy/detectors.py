@@ -12,6 +12,7 @@ from typing import Protocol
 
 import phonenumbers
 
+from shared.privacy.addresses import assemble_addresses
 from shared.privacy.spans import Span, resolve_overlaps
 
 
@@ -106,7 +107,8 @@ def detect_all(text: str, detectors: Iterable[Detector] = DEFAULT_DETECTORS) -> 
         (guessed if getattr(detector, "guesses", False) else precise).extend(detector.detect(text))
     if guessed and precise:
         guessed = [piece for span in guessed for piece in trim_around(span, precise, text)]
-    return resolve_overlaps(propagate(text, resolve_overlaps(precise + guessed)))
+    found = resolve_overlaps(propagate(text, resolve_overlaps(precise + guessed)))
+    return assemble_addresses(text, found)
 
 
 PROPAGATE_MIN_CHARS = 3  # shorter values ("Al", "Jo") would hide too many ordinary words

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipaddress
 import re
 
+from shared.privacy.addresses import postcodes_by_context
 from shared.privacy.spans import Span
 
 # --------------------------------------------------------------------------- IBAN
@@ -245,6 +246,7 @@ class StreetAddressDetector:
     def detect(self, text: str) -> list[Span]:
         """Every street address, PO box, US city/ZIP line or UK postcode in `text`."""
         spans = [Span(m.start(), m.end(), "STREET_ADDRESS") for m in ADDRESS_PATTERN.finditer(text)]
+        spans.extend(postcodes_by_context(text))
         for pattern in (_PO_BOX, _CITY_ZIP, _UK_POSTCODE):
             spans.extend(Span(m.start(), m.end(), "STREET_ADDRESS", 0.7) for m in pattern.finditer(text))
         return spans
@@ -318,7 +320,7 @@ _AGE = re.compile(
     r"|(?:I|he|she|they|we|you)\s+(?:was|is|am|are|were)\s+\d{1,3}(?=\s*(?:[.,;!?)]|$|\s+(?:and|but|when|now)\b)))",
     re.IGNORECASE,
 )
-_TITLED_NAME = re.compile(r"\b(?:Mr|Mrs|Ms|Mx|Miss|Dr|Prof|Sir|Dame|Madam|Mme|Mlle|Herr|Frau)\.?\s+[A-ZÀ-Ý][\w'’-]+(?:\s+[A-ZÀ-Ý][\w'’-]+){0,2}")
+_TITLED_NAME = re.compile(r"\b(?:Mr|Mrs|Ms|Mx|Miss|Dr|Prof|Sir|Dame|Madam|Mme|Mlle|Herr|Frau)\.?\s+[A-ZÀ-ÖØ-ÞĀ-Ž][\w'’-]+(?:\s+[A-ZÀ-ÖØ-ÞĀ-Ž][\w'’-]+){0,2}")
 
 
 class AgeAndTitleDetector:

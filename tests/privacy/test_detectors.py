@@ -151,3 +151,12 @@ def test_ages_ids_and_context_cards() -> None:
     assert {"28-year-old", "turned 61", "yo0047868", "503838061748"} <= values
     plain = "The meeting lasted 61 minutes and cost 503 dollars."
     assert detect_all(plain, build_detectors("balanced", ner=False)) == []
+
+
+def test_address_pieces_are_assembled_with_numbers_and_postcode() -> None:
+    text = "Send it to 84251 Hadikgasse 49, Apt. 542, Vienna 1010 please. ZIP: 32700."
+    spans = detect_all(text, build_detectors("balanced"))
+    values = [text[s.start : s.end] for s in spans]
+    assert "84251 Hadikgasse 49, Apt. 542, Vienna 1010" in values
+    assert "32700" in values
+    assert "please" in text[spans[0].end :]
