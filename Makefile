@@ -11,7 +11,7 @@ else
 LLAMA_CMAKE_ARGS ?=
 endif
 
-.PHONY: setup demo test lint protos clean bench
+.PHONY: setup demo test lint protos clean bench fuzz load
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,15 @@ test: setup
 # Performance, side by side against the bare models (bench/perf): bench/results/perf.{json,md,png}. BENCH_SIZE=small for a quick look.
 bench: setup
 	$(PY) -m bench.perf --size $(or $(BENCH_SIZE),full)
+
+# Reliability: the hypothesis fuzzers at 10x the default run (110,000 cases), then more randomized fault points.
+fuzz: setup
+	TANDEM_FUZZ_SCALE=$(or $(FUZZ_SCALE),10) $(PY) -m pytest -q -p no:cacheprovider tests/reliability/test_fuzz.py
+	TANDEM_FAULT_REQUESTS=$(or $(FAULT_REQUESTS),5000) $(PY) -m pytest -q -p no:cacheprovider tests/reliability/test_fault_injection.py
+
+# Reliability: bounded load (8 clients × 10 requests) against a 1-client baseline: bench/results/reliability_load.json.
+load: setup
+	$(PY) -m bench.reliability.load --clients 8 --requests 10
 
 lint: setup
 	$(VENV)/bin/ruff check .
