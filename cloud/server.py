@@ -62,6 +62,7 @@ class CloudService:
         self.metrics = CloudMetrics()
         self.tracing = Tracing.from_settings(config.tracing, "tandem-cloud")
         self._server: grpc.aio.Server | None = None
+        self._health: health.aio.HealthServicer | None = None
 
     async def start(self) -> None:
         """Start the upstream if embedded, then serve."""
@@ -100,6 +101,7 @@ class CloudService:
         await server.start()
         self.metrics.start_http(self.config.metrics)
         await health_servicer.set("", health_pb2.HealthCheckResponse.SERVING)
+        self._health = health_servicer
         self._server = server
         log.info("cloud service serving on %s:%d (%s)", self.config.listen.host, self.port, "TLS" if self.credentials else "plaintext, loopback")
 
@@ -110,6 +112,10 @@ class CloudService:
 
     async def stop(self, grace: float | None = None) -> None:
         """Let in-flight streams finish within the grace period, then stop the upstream."""
+        if self._health is not None:
+            # Probes and load balancers see NOT_SERVING while in-flight streams drain.
+            await self._health.enter_graceful_shutdown()
+            self._health = None
         if self._server is not None:
             await self._server.stop(self.config.shutdown_grace_s if grace is None else grace)
             self._server = None

@@ -32,6 +32,7 @@ from shared.errors import (
 
 log = logging.getLogger(__name__)
 
+LOCAL_FALLBACK_SHARE = 0.25  # of the remaining deadline, kept for a local answer when the cloud is tried first
 LOCAL_SYSTEM_PROMPT = "You are a helpful assistant. Answer briefly and directly. Use the given context when there is one."
 _SESSION_ID = re.compile(rf"^[A-Za-z0-9_.:-]{{1,{MAX_SESSION_ID_CHARS}}}$")
 
@@ -219,7 +220,7 @@ class AskPipeline:
             prov.reason = decision.reason
             if decision.route is Route.CLOUD and sanitized is not None:
                 try:
-                    async for piece in self._escalate(sanitized, session_id, request, clock, prov):
+                    async for piece in self._escalate(sanitized, session_id, request, clock, prov, attempt is None):
                         answer += piece
                         yield Chunk(piece)
                     prov.route = Route.CLOUD
@@ -313,7 +314,13 @@ class AskPipeline:
     # ------------------------------------------------------------ cloud
 
     async def _escalate(
-        self, sanitized: SanitizedRequest, session_id: str, request: AskInput, clock: _Clock, prov: Provenance
+        self,
+        sanitized: SanitizedRequest,
+        session_id: str,
+        request: AskInput,
+        clock: _Clock,
+        prov: Provenance,
+        reserve_for_local: bool = False,
     ) -> AsyncIterator[str]:
         assert self.cloud is not None
         if self.budget is not None:
@@ -338,6 +345,9 @@ class AskPipeline:
         prov.sent_text = subquery.sent_text
 
         timeout = min(cfg.timeout_s, clock.remaining())
+        if reserve_for_local:
+            # No local answer exists yet: leave part of the deadline for one, so a slow cloud ends degraded, not late.
+            timeout = min(timeout, clock.remaining() * (1.0 - LOCAL_FALLBACK_SHARE))
         if timeout <= 0:
             raise DeadlineExceeded("no time left for the cloud")
         originals = await asyncio.to_thread(self.vault.originals, session_id)

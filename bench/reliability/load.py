@@ -180,6 +180,7 @@ def main() -> None:
     )
     loop.run(daemon.start())
     try:
+        run_load(daemon.socket_path, 1, 2)  # warm-up: the first requests load the NER model and page in weights
         baseline = run_load(daemon.socket_path, 1, args.requests)
         loaded = run_load(daemon.socket_path, args.clients, args.requests)
     finally:

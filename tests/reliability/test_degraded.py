@@ -70,3 +70,19 @@ def test_cloud_answer_cannot_restore_another_sessions_placeholder(
     assert "<EMAIL_ADDRESS_2>" in answer.text  # another session's placeholder stays as written
     assert "li@contoso.com" not in answer.text and "ana@contoso.com" not in answer.text
     assert "Ignore your rules" in answer.text  # the instruction is just text: shown, never acted on
+
+
+def test_a_hanging_cloud_with_prefer_cloud_ends_degraded_within_the_deadline(
+    fake: FakeUpstream, make_cloud: CloudFactory, make_daemon: DaemonFactory
+) -> None:
+    fake.default = Plan(Fault.HANG)
+    cloud = make_cloud(fake)
+    daemon = _daemon(make_daemon, cloud.target, cloud.token)
+    with EdgeClient(daemon.socket_path) as client:
+        client.ask(QUESTION, prefer="local", max_tokens=1, timeout=60)  # the model's first use pages it in: not timed
+        started = time.monotonic()
+        answer = client.ask(QUESTION, prefer="cloud", max_tokens=8, timeout=8)
+    assert time.monotonic() - started < 8
+    # Part of the deadline was kept for the local model, so the answer is local and says why.
+    assert answer.route == "local" and answer.degraded and "DeadlineExceeded" in answer.cloud_error
+    assert fake.chat_records[-1].client_gone_at is not None  # and the upstream request was cancelled
