@@ -125,9 +125,16 @@ def classify(exc: BaseException) -> tuple[TandemError, bool, float | None]:
 
 
 async def _sse_payloads(lines: AsyncIterator[str]) -> AsyncIterator[str]:
-    """The data of each server-sent event (its `data:` lines joined), up to `[DONE]`; other fields are ignored."""
+    """The data of each server-sent event (its `data:` lines joined), up to `[DONE]`; other fields are ignored.
+
+    The body is read to its end even after `[DONE]`: a response closed before its end costs the
+    pooled keep-alive connection, and the next request would pay a new TCP (and TLS) handshake.
+    """
     data: list[str] = []
+    done = False
     async for line in lines:
+        if done:
+            continue
         if line:
             field, _, value = line.partition(":")
             if field == "data":
@@ -137,9 +144,10 @@ async def _sse_payloads(lines: AsyncIterator[str]) -> AsyncIterator[str]:
             payload = "\n".join(data)
             data = []
             if payload == "[DONE]":
-                return
+                done = True
+                continue
             yield payload
-    if data and (payload := "\n".join(data)) != "[DONE]":
+    if data and not done and (payload := "\n".join(data)) != "[DONE]":
         yield payload
 
 
