@@ -81,22 +81,24 @@ class PrivacyFilter:
     def sanitize(self, text: str, session_id: str) -> SanitizedText:
         """`text` with each span replaced per policy; placeholders come from this session's vault."""
         spans = self.detect(text)
+        actions = [self._settings.action_for(span.entity_type) for span in spans]
+        # Every placeholder of this text in one vault transaction.
+        wanted = [(s.entity_type, text[s.start : s.end]) for s, a in zip(spans, actions, strict=True) if a in ("pseudonymize", "block")]
+        placeholders = iter(self._vault.placeholders_for(session_id, wanted))
         pieces: list[str] = []
         replacements: list[str] = []
         cursor = 0
         blocked: set[str] = set()
-        for span in spans:
-            action = self._settings.action_for(span.entity_type)
+        for span, action in zip(spans, actions, strict=True):
             pieces.append(text[cursor : span.start])
-            value = text[span.start : span.end]
             if action == "allow":
-                replacement = value
+                replacement = text[span.start : span.end]
             elif action == "redact":
                 replacement = f"<{span.entity_type}>"
             else:
                 if action == "block":
                     blocked.add(span.entity_type)
-                replacement = self._vault.placeholder_for(session_id, span.entity_type, value)
+                replacement = next(placeholders)
             pieces.append(replacement)
             replacements.append(replacement)
             cursor = span.end

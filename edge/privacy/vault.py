@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Sequence
 from pathlib import Path
 
 from edge.storage import Database
@@ -36,22 +38,32 @@ class Vault:
 
     def placeholder_for(self, session_id: str, entity_type: str, value: str) -> str:
         """The placeholder for `value` in this session, allocating the next number if new."""
+        return self.placeholders_for(session_id, [(entity_type, value)])[0]
+
+    def placeholders_for(self, session_id: str, items: Sequence[tuple[str, str]]) -> list[str]:
+        """Placeholders for many (entity type, value) pairs in one transaction (one commit per text, not per span)."""
+        if not items:
+            return []
         with self._db.transaction() as conn:
-            row = conn.execute(
-                "SELECT placeholder FROM vault WHERE session_id=? AND entity_type=? AND value=?",
-                (session_id, entity_type, value),
-            ).fetchone()
-            if row:
-                return str(row[0])
-            (count,) = conn.execute(
-                "SELECT COUNT(*) FROM vault WHERE session_id=? AND entity_type=?", (session_id, entity_type)
-            ).fetchone()
-            number = int(count) + 1
-            placeholder = f"<{placeholder_key(entity_type, number)}>"
-            conn.execute(
-                "INSERT INTO vault VALUES (?, ?, ?, ?, ?)", (session_id, entity_type, value, number, placeholder)
-            )
-            return placeholder
+            return [self._placeholder(conn, session_id, entity_type, value) for entity_type, value in items]
+
+    @staticmethod
+    def _placeholder(conn: sqlite3.Connection, session_id: str, entity_type: str, value: str) -> str:
+        row = conn.execute(
+            "SELECT placeholder FROM vault WHERE session_id=? AND entity_type=? AND value=?",
+            (session_id, entity_type, value),
+        ).fetchone()
+        if row:
+            return str(row[0])
+        (count,) = conn.execute(
+            "SELECT COUNT(*) FROM vault WHERE session_id=? AND entity_type=?", (session_id, entity_type)
+        ).fetchone()
+        number = int(count) + 1
+        placeholder = f"<{placeholder_key(entity_type, number)}>"
+        conn.execute(
+            "INSERT INTO vault VALUES (?, ?, ?, ?, ?)", (session_id, entity_type, value, number, placeholder)
+        )
+        return placeholder
 
     def originals(self, session_id: str) -> dict[str, str]:
         """Placeholder key (PERSON_1) → original value, for this session only."""

@@ -89,7 +89,8 @@ class NerDetector:
         spans = []
         for ent in doc.ents:
             entity_type = self._labels.get(ent.label_)
-            if entity_type and _worth_hiding(ent.text):
+            # A date may be digits only ("1991"); any other entity needs a letter to be worth hiding.
+            if entity_type and (_worth_hiding(ent.text) or (entity_type == "DATE_TIME" and len(ent.text.strip()) > 1)):
                 spans.append(Span(ent.start_char, ent.end_char, entity_type, 0.85))
         if self._proper_nouns:
             spans.extend(_proper_noun_runs(doc))

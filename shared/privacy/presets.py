@@ -30,6 +30,7 @@ from shared.privacy.patterns import (
     StreetAddressDetector,
     UrlDetector,
 )
+from shared.privacy.places import CountryDetector
 
 Preset = Literal["relaxed", "balanced", "strict"]
 PRESETS: tuple[Preset, ...] = ("relaxed", "balanced", "strict")
@@ -59,6 +60,7 @@ def pattern_detectors(preset: Preset, phone_regions: Iterable[str] = DEFAULT_PHO
             AgeAndTitleDetector(),
             ContextNumberDetector(),
             AccountDetector(),
+            CountryDetector(),
         ]
     return detectors
 

@@ -1,0 +1,49 @@
+"""A gazetteer of country names, matched in any case: NER misses places written in lower case ("belarus", "usa")."""
+
+from __future__ import annotations
+
+import re
+
+from shared.privacy.spans import Span
+
+# UN member states and common short forms; multi-word names first so the longest wins.
+COUNTRIES = (
+    "Afghanistan|Albania|Algeria|Andorra|Angola|Antigua and Barbuda|Argentina|Armenia|Australia|Austria|Azerbaijan|"
+    "Bahamas|Bahrain|Bangladesh|Barbados|Belarus|Belgium|Belize|Benin|Bhutan|Bolivia|Bosnia and Herzegovina|Bosnia|"
+    "Botswana|Brazil|Brunei|Bulgaria|Burkina Faso|Burundi|Cabo Verde|Cape Verde|Cambodia|Cameroon|Canada|"
+    "Central African Republic|Chad|Chile|China|Colombia|Comoros|Congo|Costa Rica|Croatia|Cuba|Cyprus|Czechia|"
+    "Czech Republic|Denmark|Djibouti|Dominica|Dominican Republic|Ecuador|Egypt|El Salvador|Equatorial Guinea|Eritrea|"
+    "Estonia|Eswatini|Ethiopia|Fiji|Finland|France|Gabon|Gambia|Georgia|Germany|Ghana|Greece|Greenland|Grenada|"
+    "Guatemala|Guinea-Bissau|Guinea|Guyana|Haiti|Honduras|Hong Kong|Hungary|Iceland|India|Indonesia|Iran|Iraq|"
+    "Ireland|Israel|Italy|Ivory Coast|Jamaica|Japan|Jordan|Kazakhstan|Kenya|Kiribati|Kosovo|Kuwait|Kyrgyzstan|Laos|"
+    "Latvia|Lebanon|Lesotho|Liberia|Libya|Liechtenstein|Lithuania|Luxembourg|Macau|Madagascar|Malawi|Malaysia|"
+    "Maldives|Mali|Malta|Marshall Islands|Mauritania|Mauritius|Mexico|Micronesia|Moldova|Monaco|Mongolia|Montenegro|"
+    "Morocco|Mozambique|Myanmar|Namibia|Nauru|Nepal|Netherlands|New Zealand|Nicaragua|Niger|Nigeria|North Korea|"
+    "North Macedonia|Norway|Oman|Pakistan|Palau|Palestine|Panama|Papua New Guinea|Paraguay|Peru|Philippines|Poland|"
+    "Portugal|Qatar|Romania|Russia|Rwanda|Saint Lucia|Samoa|San Marino|Saudi Arabia|Senegal|Serbia|Seychelles|"
+    "Sierra Leone|Singapore|Slovakia|Slovenia|Solomon Islands|Somalia|South Africa|South Korea|South Sudan|Spain|"
+    "Sri Lanka|Sudan|Suriname|Sweden|Switzerland|Syria|Taiwan|Tajikistan|Tanzania|Thailand|Timor-Leste|Togo|Tonga|"
+    "Trinidad and Tobago|Tunisia|Turkey|Türkiye|Turkmenistan|Tuvalu|Uganda|Ukraine|United Arab Emirates|UAE|"
+    "United Kingdom|UK|United States of America|United States|USA|Uruguay|Uzbekistan|Vanuatu|Vatican City|Venezuela|"
+    "Vietnam|Yemen|Zambia|Zimbabwe"
+)
+_NAMES = sorted(COUNTRIES.split("|"), key=len, reverse=True)
+_COUNTRY = re.compile(r"(?<![\w-])(?:" + "|".join(re.escape(n) for n in _NAMES) + r")(?![\w-])", re.IGNORECASE)
+# Short upper-case forms must stay upper-case: "uk" or "usa" in lower case are too often something else.
+_CASE_SENSITIVE = frozenset({"UK", "UAE"})
+
+
+class CountryDetector:
+    """Country names in any case (short forms like UK only in capitals)."""
+
+    name = "country"
+
+    def detect(self, text: str) -> list[Span]:
+        """Every country name in `text`."""
+        spans = []
+        for match in _COUNTRY.finditer(text):
+            value = match.group()
+            if value.upper() in _CASE_SENSITIVE and value != value.upper():
+                continue
+            spans.append(Span(match.start(), match.end(), "LOCATION", 0.7))
+        return spans
