@@ -125,6 +125,7 @@ def test_cloud_under_randomized_upstream_faults(loop: BackgroundLoop, make_cloud
     assert outcomes["complete"] > 0 and len(outcomes) > 3
 
 
+@pytest.mark.slow
 def test_pipeline_under_randomized_faults_never_passes_off_a_cut_answer(
     fake: FakeUpstream, make_cloud: CloudFactory, make_daemon: DaemonFactory, no_unhandled: Any
 ) -> None:

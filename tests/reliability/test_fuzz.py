@@ -163,6 +163,7 @@ def _ask_is_valid(request: edge_pb2.AskRequest) -> bool:
     )  # fmt: skip
 
 
+@pytest.mark.slow
 @given(request=ask_requests)
 @settings(FUZZ, max_examples=ASK_EXAMPLES)
 def test_ask_fuzz(edge_stub: edge_pb2_grpc.EdgeStub, request: edge_pb2.AskRequest) -> None:
