@@ -59,6 +59,10 @@ class CloudBackend(Protocol):
         """Whether the service answers at all."""
         ...
 
+    def check_online(self) -> None:
+        """Raise Unavailable while offline mode is on, before anything is recorded or sent."""
+        ...
+
     async def close(self) -> None:
         """Release the channel."""
         ...
@@ -122,6 +126,10 @@ def _channel(settings: CloudClientSettings, target: str, max_message_bytes: int)
     return grpc.aio.insecure_channel(target, options=options)
 
 
+def _offline_message(destination: str) -> str:
+    return f"offline mode: the cloud at {destination} failed repeatedly; trying again later"
+
+
 class GrpcCloudClient:
     """Escalates over gRPC to `tandem cloud serve`."""
 
@@ -158,6 +166,11 @@ class GrpcCloudClient:
         """Whether offline mode is on (the cloud failed repeatedly and its pause has not passed)."""
         return self.link.state is BreakerState.OPEN
 
+    def check_online(self) -> None:
+        """Raise Unavailable while offline mode is on."""
+        if self.offline:
+            raise Unavailable(_offline_message(self.destination))
+
     async def _connect(self, budget_s: float) -> None:
         """Wait until the channel is connected, at most `budget_s`; Unavailable if it cannot be."""
         _ = self._stub  # creates the channel on first use
@@ -181,7 +194,7 @@ class GrpcCloudClient:
     async def escalate(self, request: cloud_pb2.EscalateRequest, timeout_s: float) -> AsyncIterator[CloudEvent]:
         """Stream the answer to `request`, mapping every gRPC failure to a typed error."""
         if not self.link.allow():
-            raise Unavailable(f"offline mode: the cloud at {self.destination} failed repeatedly; trying again later")
+            raise Unavailable(_offline_message(self.destination))
         received = False
         try:
             await self._connect(min(self._settings.connect_timeout_s, timeout_s))

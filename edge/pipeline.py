@@ -326,6 +326,8 @@ class AskPipeline:
         if self.budget is not None:
             # A spent budget stops the escalation before anything is planned, recorded or sent.
             await asyncio.to_thread(self.budget.check)
+        # Offline mode: nothing is planned or recorded as sent while the cloud is known to be unreachable.
+        self.cloud.check_online()
         t = time.perf_counter()
         subquery: SubQuery = plan_subquery(sanitized)
         # Fail closed: the exact outbound text is scanned again; any finding or error stops the send.

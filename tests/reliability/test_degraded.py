@@ -41,6 +41,7 @@ def test_failing_upstreams_give_degraded_local_answers_then_offline_mode(
     assert "cooling down" in errors[2]
     assert "offline mode" in errors[3]  # two unreachable-cloud failures in a row: the edge stopped trying
     assert len(fake.chat_records) == 1  # threshold 1: one failure opened the breaker
+    assert len(daemon.ledger.records()) == 3  # the offline ask recorded nothing as sent
 
 
 def test_daily_budget_keeps_answers_local_once_spent(fake: FakeUpstream, make_cloud: CloudFactory, make_daemon: DaemonFactory) -> None:
