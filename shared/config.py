@@ -435,3 +435,7 @@ def _mask_secrets(node: Any) -> None:
                 node[key] = ["***"] * len(value) if isinstance(value, list) else "***"
             else:
                 _mask_secrets(value)
+    elif isinstance(node, list):
+        # Lists of sections (the `upstreams` fallbacks) carry secrets too.
+        for item in node:
+            _mask_secrets(item)

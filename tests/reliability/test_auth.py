@@ -150,6 +150,12 @@ def test_tokens_are_stored_hashed_and_masked_in_dumps() -> None:
     assert "***" in dump_config(config) and hash_token(TOKEN) not in dump_config(config)
 
 
+def test_upstream_api_keys_in_the_fallback_list_are_masked_in_dumps() -> None:
+    config = CloudConfig.model_validate({"upstreams": [{"base_url": "http://a/v1", "api_key": "sk-secret-1"}, {"base_url": "http://b/v1", "api_key": "sk-secret-2"}]})
+    dumped = dump_config(config)
+    assert "sk-secret" not in dumped and dumped.count("***") >= 2
+
+
 def test_edge_socket_is_0600_and_owned_by_the_user(make_daemon: DaemonFactory) -> None:
     daemon = make_daemon()
     info = os.stat(daemon.socket_path)
