@@ -87,3 +87,14 @@ def test_a_hanging_cloud_with_prefer_cloud_ends_degraded_within_the_deadline(
     # Part of the deadline was kept for the local model, so the answer is local and says why.
     assert answer.route == "local" and answer.degraded and "DeadlineExceeded" in answer.cloud_error
     assert fake.chat_records[-1].client_gone_at is not None  # and the upstream request was cancelled
+
+
+def test_one_user_request_makes_at_most_three_model_attempts_across_all_layers(
+    fake: FakeUpstream, make_cloud: CloudFactory, make_daemon: DaemonFactory
+) -> None:
+    fake.default = Plan(Fault.SERVER_ERROR)
+    cloud = make_cloud(fake, breaker={"failure_threshold": 100})
+    daemon = _daemon(make_daemon, cloud.target, cloud.token)
+    with EdgeClient(daemon.socket_path) as client:
+        answer = client.ask(QUESTION, prefer="cloud", max_tokens=4, timeout=20)
+    assert answer.degraded and len(fake.chat_records) == 3  # edge retry + cloud retries never multiply
