@@ -124,13 +124,19 @@ def propagate(text: str, spans: list[Span]) -> list[Span]:
     seen: set[str] = set()
     for span in spans:
         value = text[span.start : span.end]
-        key = value.lower()
-        if key in seen or len(value) < PROPAGATE_MIN_CHARS or not any(c.isalpha() for c in value):
-            continue
-        seen.add(key)
-        pattern = re.compile(rf"(?<!\w){re.escape(value)}(?!\w)", re.IGNORECASE)
-        extra.extend(Span(m.start(), m.end(), span.entity_type, span.score) for m in pattern.finditer(text))
+        # A person's first or last name alone ("Ranveer" after "Ranveer Allahbadia") is theirs too.
+        parts = [p for p in value.split() if p[:1].isupper() and p.lower().strip(".") not in _NAME_TITLES] if span.entity_type == "PERSON" else []
+        for candidate in (value, *parts) if len(parts) > 1 else (value,):
+            key = candidate.lower()
+            if key in seen or len(candidate) < PROPAGATE_MIN_CHARS or not any(c.isalpha() for c in candidate):
+                continue
+            seen.add(key)
+            pattern = re.compile(rf"(?<!\w){re.escape(candidate)}(?!\w)", re.IGNORECASE)
+            extra.extend(Span(m.start(), m.end(), span.entity_type, span.score) for m in pattern.finditer(text))
     return spans + extra
+
+
+_NAME_TITLES = frozenset({"mr", "mrs", "ms", "miss", "dr", "prof", "sir", "the", "von", "van", "der", "de", "la", "le", "jr", "sr"})
 
 
 def trim_around(span: Span, anchors: Sequence[Span], text: str) -> list[Span]:
