@@ -51,6 +51,7 @@ def cache(suite: Path) -> Path:
     return suite.with_name("local.jsonl")
 
 
+@pytest.mark.slow
 def test_eval_cli_prints_the_report_and_plots(suite: Path, cache: Path, tmp_path: Path) -> None:
     plot = tmp_path / "curve.png"
     done = _tandem("eval", "--data", str(suite), "--cloud", "oracle", "--json", "--plot", str(plot),

@@ -15,6 +15,7 @@ from edge.planner import (
     build_plan,
     parse_plan,
     plan_subquery,
+    render_plan,
     sanitize_request,
     select_snippets,
     split_questions,
@@ -99,6 +100,9 @@ def test_build_plan_gives_each_part_its_own_snippets(tmp_path: Path) -> None:
     assert len(plan.parts) == 2
     assert any("7712" in s for s in plan.parts[0].snippets)
     assert any("badges" in s for s in plan.parts[1].snippets)
+    text = render_plan(plan)
+    assert "1. What is the access code" in text and "2. Which wing needs badges?" in text
+    assert text.count(NEEDLE) == 1  # a snippet two parts share is sent once
 
 
 @pytest.mark.parametrize(
