@@ -36,6 +36,8 @@ _PLACEHOLDER = re.compile(r"^[<\[]?[A-Z]+(?:_[A-Z]+)*_\d+[>\]]?$")
 
 _pipelines: dict[str, Any] = {}
 _load_lock = threading.Lock()
+# spaCy does not promise thread-safe inference (tokenizing grows the shared vocabulary), so one text at a time.
+_run_lock = threading.Lock()
 
 
 def load_pipeline(model: str = DEFAULT_NER_MODEL) -> Any:
@@ -85,7 +87,9 @@ class NerDetector:
         """Every named entity of the configured labels in `text`."""
         if not text.strip():
             return []
-        doc = load_pipeline(self._model)(text)
+        nlp = load_pipeline(self._model)
+        with _run_lock:
+            doc = nlp(text)
         spans = []
         for ent in doc.ents:
             entity_type = self._labels.get(ent.label_)

@@ -125,3 +125,13 @@ def test_guard_fails_closed_on_error_and_hang() -> None:
     with pytest.raises(PrivacyBlocked, match="egress check took longer"):
         EgressGuard([hanging], timeout_s=0.2).check("x")
     hanging.release.set()
+
+
+def test_concurrent_sanitizing_matches_sequential(vault: Vault) -> None:
+    privacy = PrivacyFilter(PrivacySettings(), vault)
+    texts = [f"Maria Gonzalez (maria{i}@example.org) met Tom Baker in Berlin about card 4111 1111 1111 1111." for i in range(16)]
+    expected = [privacy.sanitize(t, f"seq{i}").text for i, t in enumerate(texts)]
+    with ThreadPoolExecutor(8) as pool:
+        got = list(pool.map(lambda it: privacy.sanitize(it[1], f"par{it[0]}").text, enumerate(texts)))
+    assert got == expected
+    assert all("maria" not in g.lower() and "4111" not in g for g in got)
