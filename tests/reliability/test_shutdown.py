@@ -50,7 +50,8 @@ def _cloud_streams(target: str, count: int, results: list[Any], started: threadi
     return threads
 
 
-def test_cloud_sigterm_finishes_in_flight_streams_and_refuses_new_ones(fake: FakeUpstream) -> None:
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_cloud_signal_finishes_in_flight_streams_and_refuses_new_ones(fake: FakeUpstream, signum: int) -> None:
     fake.default = Plan(delay_s=0.15)  # about a second per answer
     workdir = short_tmpdir()
     config = write_config(
@@ -69,7 +70,7 @@ def test_cloud_sigterm_finishes_in_flight_streams_and_refuses_new_ones(fake: Fak
         threads = _cloud_streams(served.where, 6, results, started)
         for _ in threads:
             assert started.acquire(timeout=30)
-        served.proc.send_signal(signal.SIGTERM)
+        served.proc.send_signal(signum)
         time.sleep(0.3)
         late: list[Any] = []
         late_threads = _cloud_streams(served.where, 1, late, threading.Semaphore(0))
