@@ -140,7 +140,7 @@ def test_dead_cloud_fails_fast_then_goes_offline(loop: BackgroundLoop) -> None:
     started = time.monotonic()
     _, error = _escalate(loop, client, timeout=30)
     assert isinstance(error, Unavailable) and "offline mode" in error.message
-    assert time.monotonic() - started < 0.1
+    assert time.monotonic() - started < 2.0  # at once, not after a connect attempt or the 30 s deadline
     loop.run(client.close())
 
 

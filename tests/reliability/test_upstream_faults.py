@@ -47,9 +47,9 @@ def test_retry_after_longer_than_the_deadline_fails_fast_with_resource_exhausted
     cloud = make_cloud(fake)
     fake.default = Plan(Fault.RATE_LIMIT, retry_after="30")
     started = time.monotonic()
-    result = _run(loop, cloud.target, cloud.metadata, ask_cloud(), timeout=3.0)
+    result = _run(loop, cloud.target, cloud.metadata, ask_cloud(), timeout=10.0)
     assert isinstance(result.error, Overloaded) and result.code == grpc.StatusCode.RESOURCE_EXHAUSTED
-    assert time.monotonic() - started < 2.0  # did not sit out a wait that cannot fit
+    assert time.monotonic() - started < 5.0  # did not sit out a wait that cannot fit (nor run into the deadline)
     assert len(fake.chat_records) == 1
 
 
@@ -110,9 +110,9 @@ def test_all_upstreams_open_fails_fast(loop: BackgroundLoop, fake: FakeUpstream,
     _run(loop, cloud.target, cloud.metadata, ask_cloud())
     seen = len(fake.chat_records)
     started = time.monotonic()
-    result = _run(loop, cloud.target, cloud.metadata, ask_cloud(), timeout=5)
+    result = _run(loop, cloud.target, cloud.metadata, ask_cloud(), timeout=10)
     assert result.code == grpc.StatusCode.UNAVAILABLE and "cooling down" in str(result.error)
-    assert time.monotonic() - started < 1.0 and len(fake.chat_records) == seen
+    assert time.monotonic() - started < 5.0 and len(fake.chat_records) == seen  # failed fast, not at the deadline
 
 
 @pytest.mark.parametrize("fault", [Fault.SLOW, Fault.HANG])
