@@ -113,7 +113,7 @@ def run(size: Size, out: Path) -> dict[str, Any]:
             results["memory"] = {"daemon_idle_rss_mb": daemon.rss_mb(), "cloud_idle_rss_mb": cloud.rss_mb()}
             t = time.perf_counter()
             results["edge_decode"] = edge_decode.run(
-                workdir / "edge.sock", model_path, N_CTX, N_THREADS, size.decode_max_tokens, size.decode_repeats
+                workdir / "edge.sock", daemon.cpu_s, model_path, N_CTX, N_THREADS, size.decode_max_tokens, size.decode_repeats
             )
             _section(results, "edge_decode", t)
 

@@ -33,6 +33,13 @@ class Run:
     tokens: int
     ttft_s: float
     total_s: float
+    daemon_ttft_ms: float | None = None  # the daemon's own request-to-first-chunk time, for the SDK path
+    cpu_s: float = 0.0  # CPU time the run cost: the worker's for raw runs; the daemon's plus the client's for the SDK
+
+    @property
+    def cpu_ms_per_token(self) -> float:
+        """CPU per generated token: unlike wall time, it barely moves when other work shares the cores."""
+        return self.cpu_s * 1000.0 / self.tokens if self.tokens else 0.0
 
     @property
     def tokens_per_s(self) -> float:
@@ -60,6 +67,7 @@ def prompt_tokens(llm: Any, prompt: str) -> list[int]:
 
 
 def _timed(events: Iterator[str]) -> Run:
+    cpu = time.process_time()
     start = time.perf_counter()
     first: float | None = None
     count = 0
@@ -68,7 +76,7 @@ def _timed(events: Iterator[str]) -> Run:
         if first is None and text:
             first = time.perf_counter()
     end = time.perf_counter()
-    return Run(count, (first or end) - start, end - start)
+    return Run(count, (first or end) - start, end - start, cpu_s=time.process_time() - cpu)
 
 
 def raw_generate(llm: Any, tokens: list[int], max_tokens: int) -> Run:
@@ -105,8 +113,9 @@ def raw_completion(llm: Any, tokens: list[int], max_tokens: int, logprobs: bool)
     return _timed(events())
 
 
-def sdk_daemon(client: EdgeClient, max_tokens: int, n_prompt: int) -> Run:
+def sdk_daemon(client: EdgeClient, max_tokens: int, n_prompt: int, daemon_cpu_s: Callable[[], float]) -> Run:
     """The subject: the SDK's stream through the daemon, timed from the call to the final answer."""
+    cpu, daemon_cpu = time.process_time(), daemon_cpu_s()
     start = time.perf_counter()
     first: float | None = None
     stream = client.stream(DECODE_PROMPT, prefer="local", max_tokens=max_tokens, temperature=0.0)
@@ -114,21 +123,34 @@ def sdk_daemon(client: EdgeClient, max_tokens: int, n_prompt: int) -> Run:
         if first is None and chunk.text:
             first = time.perf_counter()
     end = time.perf_counter()
-    tokens = stream.answer.local_tokens - n_prompt  # local_tokens = prompt + completion
-    return Run(tokens, (first or end) - start, end - start)
+    answer = stream.answer
+    tokens = answer.local_tokens - n_prompt  # local_tokens = prompt + completion
+    # The daemon's clock ticks are coarse (10 ms), which averages out over a 128-token run.
+    cpu_s = time.process_time() - cpu + daemon_cpu_s() - daemon_cpu
+    return Run(tokens, (first or end) - start, end - start, answer.timings_ms["first_token"], cpu_s)
 
 
-def run(socket_path: Path, model_path: Path, n_ctx: int, n_threads: int, max_tokens: int, repeats: int) -> dict[str, Any]:
-    """All four arms, interleaved `repeats` times (after one warm-up each); figures as paired ratios/differences."""
-    lean = load_llama(model_path, n_ctx, n_threads, logits_all=False)
-    full = load_llama(model_path, n_ctx, n_threads, logits_all=True)
-    tokens = prompt_tokens(lean, DECODE_PROMPT)
+def run(
+    socket_path: Path, daemon_cpu_s: Callable[[], float], model_path: Path, n_ctx: int, n_threads: int, max_tokens: int, repeats: int
+) -> dict[str, Any]:
+    """All four arms, interleaved `repeats` times (after one warm-up each); figures as paired ratios/differences.
+
+    Every arm's model runs in its own process: the daemon's, and one bare llama-cpp-python worker per
+    `logits_all` setting; raw runs are timed inside their worker, the SDK's at the client.
+    """
+    from bench.perf.raw_worker import RawWorker  # it imports this module
+
+    # Each model instance in its own process, as the daemon's is: one process holding two models, or the
+    # benchmark's own gRPC client threads, would handicap the baseline.
+    lean = RawWorker(model_path, n_threads, n_ctx, logits_all=False)
+    full = RawWorker(model_path, n_threads, n_ctx, logits_all=True)
+    n_prompt = lean.prompt_tokens
     client = EdgeClient(socket_path, timeout=300.0)
     arms: dict[str, Callable[[], Run]] = {
-        "raw_generate": lambda: raw_generate(lean, tokens, max_tokens),
-        "sdk_daemon": lambda: sdk_daemon(client, max_tokens, len(tokens)),
-        "raw_completion": lambda: raw_completion(lean, tokens, max_tokens, logprobs=False),
-        "raw_completion_logprobs": lambda: raw_completion(full, tokens, max_tokens, logprobs=True),
+        "raw_generate": lambda: lean.run("raw_generate", max_tokens),
+        "sdk_daemon": lambda: sdk_daemon(client, max_tokens, n_prompt, daemon_cpu_s),
+        "raw_completion": lambda: lean.run("raw_completion", max_tokens),
+        "raw_completion_logprobs": lambda: full.run("raw_completion_logprobs", max_tokens),
     }
     runs: dict[str, list[Run]] = {name: [] for name in ARMS}
     try:
@@ -142,13 +164,16 @@ def run(socket_path: Path, model_path: Path, n_ctx: int, n_threads: int, max_tok
                 runs[name].append(arms[name]())
     finally:
         client.close()
+        lean.close()
+        full.close()
     base = runs["raw_generate"]
     tps = {name: [r.tokens_per_s for r in rs] for name, rs in runs.items()}
     ttft_ms = {name: [r.ttft_s * 1000.0 for r in rs] for name, rs in runs.items()}
+    cpu_ms = {name: [r.cpu_ms_per_token for r in rs] for name, rs in runs.items()}
     token_counts = {name: sorted({r.tokens for r in rs}) for name, rs in runs.items()}
     return {
         "prompt": DECODE_PROMPT,
-        "prompt_tokens": len(tokens),
+        "prompt_tokens": n_prompt,
         "max_tokens": max_tokens,
         "n_threads": n_threads,
         "repeats": repeats,
@@ -156,7 +181,11 @@ def run(socket_path: Path, model_path: Path, n_ctx: int, n_threads: int, max_tok
         "same_tokens": len({tuple(v) for v in token_counts.values()}) == 1,
         "tokens_per_s": {name: summary(v) for name, v in tps.items()},
         "ttft_ms": {name: summary(v) for name, v in ttft_ms.items()},
+        # Inside the daemon (Ask received → first chunk yielded): the rest of the SDK's TTFT is the socket and gRPC.
+        "daemon_ttft_ms": summary([r.daemon_ttft_ms for r in runs["sdk_daemon"] if r.daemon_ttft_ms is not None]),
         "ratio_vs_raw": {name: paired_ratio(tps[name], tps["raw_generate"]) for name in ARMS if name != "raw_generate"},
+        "cpu_ms_per_token": {name: summary(v) for name, v in cpu_ms.items()},
+        "cpu_ratio_vs_raw": {name: paired_ratio(cpu_ms[name], cpu_ms["raw_generate"]) for name in ARMS if name != "raw_generate"},
         "ttft_added_ms": {
             name: paired_difference(ttft_ms[name], [r.ttft_s * 1000.0 for r in base]) for name in ARMS if name != "raw_generate"
         },

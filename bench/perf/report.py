@@ -30,7 +30,15 @@ def rows(r: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         raw_tps = dec["tokens_per_s"]["raw_generate"]["median"]
         out.append((f"Edge decode tokens/s, SDK→daemon ÷ raw llama.cpp (raw {raw_tps:.0f} tok/s)", _spread(ratio, 3), "≥ 0.95",
                     _verdict(ratio["median"] >= 0.95)))  # fmt: skip
+        cpu = dec.get("cpu_ratio_vs_raw", {}).get("sdk_daemon")
+        if cpu:
+            raw_cpu = dec["cpu_ms_per_token"]["raw_generate"]["median"]
+            out.append((f"Edge CPU per token, SDK path (daemon + client) ÷ raw (raw {raw_cpu:.1f} ms/token)", _spread(cpu, 3),
+                        "≤ 1.05", _verdict(cpu["median"] <= 1.05)))  # fmt: skip
         out.append(("Edge time to first token added, ms", _spread(ttft, 1), "≤ 5", _verdict(ttft["median"] <= 5.0)))
+        if dec.get("daemon_ttft_ms", {}).get("n"):
+            out.append(("… the daemon's own time to first chunk (raw's whole TTFT is "
+                        f"{dec['ttft_ms']['raw_generate']['median']:.0f} ms), ms", _spread(dec["daemon_ttft_ms"], 1), "(report)", "n/a"))  # fmt: skip
         lp = dec["ratio_vs_raw"]["raw_completion_logprobs"]
         cc = dec["ratio_vs_raw"]["raw_completion"]
         out.append(("Stock logprobs (logits_all=True, create_completion logprobs=1) ÷ raw", _spread(lp, 3), "(reference)", "n/a"))
