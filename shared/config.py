@@ -133,7 +133,8 @@ class PrivacySettings(_Section):
     preset: Literal["relaxed", "balanced", "strict"] = Field(
         "balanced",
         description="Strictness: relaxed (validated patterns, NER for people), balanced (all patterns, secrets, "
-        "encoded values, NER for people/organisations/places), strict (also every date and proper-noun runs).",
+        "encoded values, NER for people/organisations/places/nationalities, proper-noun runs, cued names), "
+        "strict (also every date, products and works).",
     )
     deny_list: dict[str, list[str]] = Field(
         default_factory=dict,

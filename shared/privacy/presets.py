@@ -1,9 +1,10 @@
 """Strictness presets: which detectors run, and how eagerly, for `relaxed`, `balanced` and `strict`.
 
 relaxed   validated patterns (no bare URLs, no entropy guesses) and NER for people only
-balanced  every validated pattern, loose phone numbers, ages, secrets by entropy, encoded values, NER for
-          people, organisations, places and nationalities, and proper-noun runs that NER missed
-strict    balanced plus every date
+balanced  every validated pattern, loose phone numbers, ages, IDs, secrets by entropy, encoded values,
+          countries in any case, NER for people, organisations, places and nationalities, proper-noun
+          runs that NER missed, and names after a naming cue ("my name is ...")
+strict    balanced plus every date, products and works of art
 """
 
 from __future__ import annotations
