@@ -27,6 +27,7 @@ class ModelRunner:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tandem-model")
         self._lock = asyncio.Lock()  # asyncio.Lock wakes waiters in FIFO order
         self._waiting = 0
+        self._pending: asyncio.Future[None] | None = None  # the model thread's current work, if any
 
     @property
     def queue_depth(self) -> int:
@@ -46,7 +47,13 @@ class ModelRunner:
         try:
             yield
         finally:
-            self._lock.release()
+            pending, self._pending = self._pending, None
+            if pending is not None and not pending.done():
+                # A cancelled request leaves the model thread finishing its current step. The next turn
+                # starts when the thread is idle, but the cancelled request returns now, within its deadline.
+                pending.add_done_callback(lambda _done: self._lock.release())
+            else:
+                self._lock.release()
 
     async def stream(self, prompt: Sequence[int], max_tokens: int, temperature: float) -> AsyncIterator[TokenEvent]:
         """Generate on the model thread; call only inside `turn()`. Stops the model when the consumer goes away."""
@@ -63,6 +70,7 @@ class ModelRunner:
                 loop.call_soon_threadsafe(queue.put_nowait, exc)
 
         future = loop.run_in_executor(self._executor, work)
+        self._pending = future
         try:
             while True:
                 item = await queue.get()
@@ -73,9 +81,8 @@ class ModelRunner:
                 assert isinstance(item, TokenEvent)
                 yield item
         finally:
+            # Ask the thread to stop; turn() keeps the model locked until it has.
             stop.set()
-            # The model must be idle before the next turn starts.
-            await asyncio.shield(future)
 
     def close(self) -> None:
         """Stop the model thread."""
