@@ -77,7 +77,7 @@ class EmbeddedUpstream:
             stdin=subprocess.DEVNULL,
             stdout=output,
             stderr=output,
-            preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,  # noqa: PLW1509
+            preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
         )
         log.info("starting embedded upstream (llama_cpp.server, pid %d) on %s", self._process.pid, self.base_url)
         deadline = time.monotonic() + self.settings.startup_timeout_s
