@@ -13,6 +13,7 @@ from typing import Protocol
 import phonenumbers
 
 from shared.privacy.addresses import assemble_addresses
+from shared.privacy.ner import worth_hiding
 from shared.privacy.spans import Span, resolve_overlaps
 
 
@@ -61,16 +62,21 @@ class CreditCardDetector:
     def detect(self, text: str) -> list[Span]:
         """Every Luhn-valid card number in `text`."""
         spans = []
-        for match in self._pattern.finditer(text):
+        pos = 0
+        while (match := self._pattern.search(text, pos)) is not None:
             raw = match.group()
-            # The match may run on into a following number ("4111 ... 1111 10.0.0.1"): try shorter
+            # The match may run on into a neighbouring number ("4111 ... 1111 10.0.0.1"): try shorter
             # group boundaries, longest first, until one validates.
             ends = [len(raw)] + [i for i in range(len(raw) - 1, 0, -1) if raw[i] in " -"]
             for end in ends:
                 digits = re.sub(r"\D", "", raw[:end])
                 if 13 <= len(digits) <= 19 and luhn_valid(digits) and len(set(digits)) > 1:
                     spans.append(Span(match.start(), match.start() + len(raw[:end].rstrip(" -")), "CREDIT_CARD"))
+                    pos = match.start() + end
                     break
+            else:
+                # Nothing valid starts here; a card may start at a later group ("123-45-6789 4111 ...").
+                pos = match.start() + 1
         return spans
 
 
@@ -161,6 +167,7 @@ def trim_around(span: Span, anchors: Sequence[Span], text: str) -> list[Span]:
             start += 1
         while end > start and not text[end - 1].isalnum():
             end -= 1
-        if end - start > 1 and any(c.isalpha() for c in text[start:end]):
+        # A cut-down guess ("Email" left of an address) must still be worth hiding on its own.
+        if end - start > 1 and ((start, end) == (span.start, span.end) or worth_hiding(text[start:end])):
             kept.append(Span(start, end, span.entity_type, span.score))
     return kept

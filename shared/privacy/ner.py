@@ -94,7 +94,7 @@ class NerDetector:
         for ent in doc.ents:
             entity_type = self._labels.get(ent.label_)
             # A date may be digits only ("1991"); any other entity needs a letter to be worth hiding.
-            if entity_type and (_worth_hiding(ent.text) or (entity_type == "DATE_TIME" and len(ent.text.strip()) > 1)):
+            if entity_type and (worth_hiding(ent.text) or (entity_type == "DATE_TIME" and len(ent.text.strip()) > 1)):
                 spans.append(Span(ent.start_char, ent.end_char, entity_type, 0.85))
         if self._proper_nouns:
             spans.extend(_proper_noun_runs(doc))
@@ -108,7 +108,8 @@ _NOT_ENTITIES = frozenset(
 )
 
 
-def _worth_hiding(value: str) -> bool:
+def worth_hiding(value: str) -> bool:
+    """Whether an NER guess is worth a placeholder (not a bare number, a letter, a data-kind acronym, a placeholder)."""
     # spaCy tags odd things as entities: bare numbers, single letters, our own placeholders.
     stripped = value.strip()
     return (
@@ -129,14 +130,16 @@ def _proper_noun_runs(doc: Any) -> list[Span]:
             continue
         if run:
             value = doc.text[run[0].idx : run[-1].idx + len(run[-1].text)]
-            if _worth_hiding(value) and not (len(run) == 1 and run[0].is_sent_start):
+            if worth_hiding(value) and not (len(run) == 1 and run[0].is_sent_start):
                 spans.append(Span(run[0].idx, run[-1].idx + len(run[-1].text), "PROPER_NOUN", 0.5))
             run = []
     return spans
 
 
 # "my name is haneen", "a company called tech stop": a name follows, whatever its case.
-_NAME_CUES = re.compile(r"\b(?:my name is|name is|named|called|i am|i'm|this is|dear|regards,?|thanks,?|sincerely,?)\s+$", re.IGNORECASE)
+_STRONG_CUES = re.compile(r"\b(?:my name is|name is|named|called|dear)\s+$", re.IGNORECASE)
+# Weaker cues ("this is code") take only proper nouns.
+_WEAK_CUES = re.compile(r"\b(?:i am|i'm|this is|regards,?|thanks,?|sincerely,?)\s+$", re.IGNORECASE)
 MAX_CUED_TOKENS = 2
 
 
@@ -147,7 +150,9 @@ def _cued_names(doc: Any) -> list[Span]:
     for token in doc:
         if not (token.is_alpha and not token.is_stop and token.pos_ in ("PROPN", "NOUN")):
             continue
-        if not _NAME_CUES.search(text, max(0, token.idx - 20), token.idx):
+        window = max(0, token.idx - 20)
+        strong = _STRONG_CUES.search(text, window, token.idx)
+        if not (strong or (token.pos_ == "PROPN" and _WEAK_CUES.search(text, window, token.idx))):
             continue
         end_token = token
         for follower in doc[token.i + 1 : token.i + MAX_CUED_TOKENS]:

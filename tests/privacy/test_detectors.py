@@ -160,3 +160,10 @@ def test_address_pieces_are_assembled_with_numbers_and_postcode() -> None:
     assert "84251 Hadikgasse 49, Apt. 542, Vienna 1010" in values
     assert "32700" in values
     assert "please" in text[spans[0].end :]
+
+
+def test_card_after_another_number_is_still_found() -> None:
+    from shared.privacy.detectors import CreditCardDetector
+
+    text = "123-45-6789 4111 1111 1111 1111"
+    assert found(CreditCardDetector(), text) == [("CREDIT_CARD", "4111 1111 1111 1111")]
