@@ -113,7 +113,7 @@ def detect_all(text: str, detectors: Iterable[Detector] = DEFAULT_DETECTORS) -> 
         (guessed if getattr(detector, "guesses", False) else precise).extend(detector.detect(text))
     if guessed and precise:
         guessed = [piece for span in guessed for piece in trim_around(span, precise, text)]
-    found = resolve_overlaps(propagate(text, resolve_overlaps(precise + guessed)))
+    found = resolve_overlaps(propagate(text, resolve_overlaps(precise + guessed, text)), text)
     return assemble_addresses(text, found)
 
 

@@ -46,18 +46,26 @@ class IbanDetector:
     def detect(self, text: str) -> list[Span]:
         """Every valid IBAN in `text`."""
         spans = []
-        for match in self._pattern.finditer(text):
+        pos = 0
+        while (match := self._pattern.search(text, pos)) is not None:
             raw = match.group()
             # The regex may run on into the next word; drop trailing groups until it validates.
+            found = None
             cut = len(raw)
             while cut >= 15:
                 piece = raw[:cut].rstrip(" -")
                 if iban_valid(re.sub(r"[ -]", "", piece)):
-                    spans.append(Span(match.start(), match.start() + len(piece), "IBAN_CODE"))
+                    found = piece
                     break
                 cut = max(piece.rfind(" "), piece.rfind("-"))
                 if cut <= 0:
                     break
+            if found:
+                spans.append(Span(match.start(), match.start() + len(found), "IBAN_CODE"))
+                pos = match.start() + len(found)
+            else:
+                # Nothing valid starts here; an IBAN may start at a later word ("ref AB12 DE89 3704 ...").
+                pos = match.start() + 1
         return spans
 
 

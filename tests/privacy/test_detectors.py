@@ -114,8 +114,16 @@ def test_dictionary_whole_words_any_case() -> None:
 
 
 def test_overlaps_widest_wins_then_score() -> None:
-    spans = [Span(0, 5, "A"), Span(0, 10, "B", 0.5), Span(8, 12, "C"), Span(12, 14, "D")]
-    assert resolve_overlaps(spans) == [Span(0, 10, "B", 0.5), Span(12, 14, "D")]
+    spans = [Span(0, 5, "A"), Span(0, 10, "B", 0.5), Span(8, 12, "C"), Span(12, 14, "D"), Span(0, 10, "E", 0.9)]
+    # E and B tie on width, E scores higher; C keeps the part E does not cover; A is covered entirely.
+    assert resolve_overlaps(spans) == [Span(0, 10, "E", 0.9), Span(10, 12, "C"), Span(12, 14, "D")]
+
+
+def test_overlap_loser_keeps_its_uncovered_part() -> None:
+    text = "DE89 3704 0044 0532 0130 00 4111 1111 1111 1111, the"
+    spans = detect_all(text, build_detectors("balanced", ner=False))
+    covered = "".join("#" if any(s.start <= i < s.end for s in spans) else c for i, c in enumerate(text))
+    assert covered.endswith(", the") and not any(c.isdigit() for c in covered)
 
 
 def test_unknown_preset_is_a_clear_error() -> None:
@@ -167,3 +175,8 @@ def test_card_after_another_number_is_still_found() -> None:
 
     text = "123-45-6789 4111 1111 1111 1111"
     assert found(CreditCardDetector(), text) == [("CREDIT_CARD", "4111 1111 1111 1111")]
+
+
+def test_iban_after_a_code_like_word_is_still_found() -> None:
+    text = "ref ab12 DE89 3704 0044 0532 0130 00"
+    assert found(IbanDetector(), text) == [("IBAN_CODE", "DE89 3704 0044 0532 0130 00")]
