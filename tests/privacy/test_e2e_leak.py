@@ -14,6 +14,7 @@ import pytest
 
 from cloud import service as cloud_service
 from edge.sdk import EdgeClient
+from shared.errors import DeadlineExceeded, StreamTruncated
 from tests.conftest import CloudHandle, DaemonFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -71,8 +72,13 @@ def test_no_canary_reaches_the_cloud_or_a_log(
     def ask(i: int) -> str:
         prompt, context = request_for(i)
         started = time.perf_counter()
-        with EdgeClient(daemon.socket_path, timeout=120) as client:
-            answer = client.ask(prompt, context=context, prefer="cloud", max_tokens=2, session_id=f"leak-{i}")
+        try:
+            with EdgeClient(daemon.socket_path, timeout=120) as client:
+                answer = client.ask(prompt, context=context, prefer="cloud", max_tokens=2, session_id=f"leak-{i}")
+        except (StreamTruncated, DeadlineExceeded) as exc:
+            # The busy upstream sometimes breaks off mid-answer; what was sent before still gets checked.
+            print(f"request {i}: {type(exc).__name__} after {time.perf_counter() - started:.1f} s")
+            return "error"
         print(f"request {i}: {answer.route} in {time.perf_counter() - started:.1f} s ({answer.reason})")
         return answer.route
 
@@ -83,7 +89,8 @@ def test_no_canary_reaches_the_cloud_or_a_log(
     records = daemon.ledger.records()
     # The test means something only if most requests really went out (a busy upstream may drop a few).
     assert routes.count("cloud") >= REQUESTS * 2 // 3, routes
-    assert len(received) == len(records) >= routes.count("cloud")
+    assert routes.count("cloud") <= len(received) <= len(records)  # recorded before sending, always
+    assert routes.count("error") <= REQUESTS // 6, routes
     assert daemon.ledger.verify().ok
 
     sent = [r.payload for r in records] + received
