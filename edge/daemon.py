@@ -29,7 +29,7 @@ from edge.sessions import SessionStore
 from edge.storage import ensure_private_dir
 from protos import edge_pb2, edge_pb2_grpc
 from shared.config import EdgeConfig
-from shared.errors import ConfigError
+from shared.errors import ConfigError, TandemError
 from shared.tracing import Tracing
 
 if TYPE_CHECKING:
@@ -95,6 +95,12 @@ class EdgeDaemon:
 
     async def start(self) -> None:
         """Bind and start serving."""
+        try:
+            # Load the NER model now, not on the first request (seconds, once per process).
+            await asyncio.to_thread(self.pipeline.privacy.warm_up)
+        except TandemError as exc:
+            # Keep serving local answers; every scan will fail closed, so nothing can escalate.
+            log.warning("privacy filter unavailable (%s): escalation is disabled until it is fixed", exc.message)
         limit = self.config.limits.max_message_bytes
         server = grpc.aio.server(
             # A hard cap on RPCs held at once (past it gRPC answers RESOURCE_EXHAUSTED), so memory stays bounded.
