@@ -24,13 +24,13 @@ from prometheus_client.registry import Collector
 
 from cloud.breaker import BreakerState
 from cloud.fallback import UpstreamPool
+from cloud.interceptors import CloudRpcInterceptor
 from protos import cloud_pb2
 from shared.config import MetricsSettings
 from shared.errors import ERROR_KIND_METADATA_KEY, ConfigError
 
 log = logging.getLogger(__name__)
 
-CLOUD_SERVICE_PREFIX = "/" + cloud_pb2.DESCRIPTOR.services_by_name["Cloud"].full_name + "/"
 LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
 
 
@@ -143,38 +143,16 @@ def error_kind(context: grpc.aio.ServicerContext, error: BaseException | None) -
     return "Cancelled" if error is not None and not isinstance(error, Exception) else "InternalError"
 
 
-class MetricsInterceptor(grpc.aio.ServerInterceptor):
+class MetricsInterceptor(CloudRpcInterceptor):
     """Wraps the Cloud service's handlers to record one outcome per RPC."""
 
     def __init__(self, metrics: CloudMetrics) -> None:
         self._metrics = metrics
 
-    async def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
-        handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler:
-        """The handler, wrapped when it belongs to the Cloud service."""
-        handler = await continuation(handler_call_details)
-        full = handler_call_details.method or ""
-        if handler is None or not full.startswith(CLOUD_SERVICE_PREFIX):
-            return handler
-        method = full[len(CLOUD_SERVICE_PREFIX):]
-        if handler.unary_stream is not None:
-            return grpc.unary_stream_rpc_method_handler(
-                self._wrap_stream(method, handler.unary_stream),
-                request_deserializer=handler.request_deserializer,
-                response_serializer=handler.response_serializer,
-            )
-        if handler.unary_unary is not None:
-            return grpc.unary_unary_rpc_method_handler(
-                self._wrap_unary(method, handler.unary_unary),
-                request_deserializer=handler.request_deserializer,
-                response_serializer=handler.response_serializer,
-            )
-        return handler
-
-    def _wrap_stream(self, method: str, behavior: Callable[..., Any]) -> Callable[..., AsyncIterator[Any]]:
+    def wrap_stream(
+        self, method: str, details: grpc.HandlerCallDetails, behavior: Callable[..., Any]
+    ) -> Callable[..., AsyncIterator[Any]]:
+        """Count the stream in flight and record its outcome."""
         metrics = self._metrics
 
         async def wrapped(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
@@ -198,7 +176,10 @@ class MetricsInterceptor(grpc.aio.ServerInterceptor):
 
         return wrapped
 
-    def _wrap_unary(self, method: str, behavior: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
+    def wrap_unary(
+        self, method: str, details: grpc.HandlerCallDetails, behavior: Callable[..., Any]
+    ) -> Callable[..., Awaitable[Any]]:
+        """Record the call's outcome."""
         metrics = self._metrics
 
         async def wrapped(request: Any, context: grpc.aio.ServicerContext) -> Any:

@@ -16,44 +16,19 @@ import grpc
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind, StatusCode
 
-from cloud.metrics import CLOUD_SERVICE_PREFIX, error_kind
+from cloud.interceptors import CloudRpcInterceptor
+from cloud.metrics import error_kind
 from protos import cloud_pb2
 from shared.tracing import Tracing, context_from_metadata
 
 NS_PER_MS = 1_000_000
 
 
-class TracingInterceptor(grpc.aio.ServerInterceptor):
+class TracingInterceptor(CloudRpcInterceptor):
     """Wraps the Cloud service's handlers in spans."""
 
     def __init__(self, tracer: trace.Tracer) -> None:
         self._tracer = tracer
-
-    async def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
-        handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler:
-        """The handler, wrapped when it belongs to the Cloud service."""
-        handler = await continuation(handler_call_details)
-        full = handler_call_details.method or ""
-        if handler is None or not full.startswith(CLOUD_SERVICE_PREFIX):
-            return handler
-        method = full[len(CLOUD_SERVICE_PREFIX):]
-        parent = context_from_metadata(handler_call_details.invocation_metadata)
-        if handler.unary_stream is not None:
-            return grpc.unary_stream_rpc_method_handler(
-                self._wrap_stream(method, parent, handler.unary_stream),
-                request_deserializer=handler.request_deserializer,
-                response_serializer=handler.response_serializer,
-            )
-        if handler.unary_unary is not None:
-            return grpc.unary_unary_rpc_method_handler(
-                self._wrap_unary(method, parent, handler.unary_unary),
-                request_deserializer=handler.request_deserializer,
-                response_serializer=handler.response_serializer,
-            )
-        return handler
 
     def _end(self, span: trace.Span, context: grpc.aio.ServicerContext, error: BaseException | None) -> None:
         code = context.code()
@@ -79,7 +54,12 @@ class TracingInterceptor(grpc.aio.ServerInterceptor):
         )
         child.end(end_time=end)
 
-    def _wrap_stream(self, method: str, parent: Any, behavior: Callable[..., Any]) -> Callable[..., AsyncIterator[Any]]:
+    def wrap_stream(
+        self, method: str, details: grpc.HandlerCallDetails, behavior: Callable[..., Any]
+    ) -> Callable[..., AsyncIterator[Any]]:
+        """Run the stream inside a server span, child of the edge's span."""
+        parent = context_from_metadata(details.invocation_metadata)
+
         async def wrapped(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
             span = self._tracer.start_span(f"tandem.cloud.{method}", context=parent, kind=SpanKind.SERVER)
             error: BaseException | None = None
@@ -96,7 +76,12 @@ class TracingInterceptor(grpc.aio.ServerInterceptor):
 
         return wrapped
 
-    def _wrap_unary(self, method: str, parent: Any, behavior: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
+    def wrap_unary(
+        self, method: str, details: grpc.HandlerCallDetails, behavior: Callable[..., Any]
+    ) -> Callable[..., Awaitable[Any]]:
+        """Run the call inside a server span, child of the edge's span."""
+        parent = context_from_metadata(details.invocation_metadata)
+
         async def wrapped(request: Any, context: grpc.aio.ServicerContext) -> Any:
             span = self._tracer.start_span(f"tandem.cloud.{method}", context=parent, kind=SpanKind.SERVER)
             error: BaseException | None = None
