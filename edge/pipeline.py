@@ -10,12 +10,13 @@ import re
 import secrets
 import time
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from edge.budget import CloudBudget
 from edge.cloud_client import CloudBackend, CloudDelta, CloudDone
 from edge.ledger import EgressLedger
-from edge.planner import ContextDoc, SanitizedRequest, SubQuery, plan_subquery, sanitize_request
+from edge.multipart import compose_answer, decide_parts, describe_routes, overall_route
+from edge.planner import ContextDoc, SanitizedRequest, SubQuery, plan_subquery, sanitize_request, split_questions
 from edge.policy import Decision, EscalationPolicy, LocalAttempt, Prefer, RequestFacts, Route
 from edge.privacy import EgressGuard, PrivacyFilter, StreamRestorer, Vault
 from edge.runner import ModelRunner
@@ -202,7 +203,14 @@ class AskPipeline:
             yield Final("", session_id, prov)
             return
 
-        if decision is not None and decision.route is Route.LOCAL:
+        questions = _split_for_routing(request, decision, sanitized)
+        if questions:
+            # Several parts in auto mode: each is tried locally and routed on its own, composed here.
+            assert sanitized is not None
+            answer = await self._answer_parts(request, questions, sanitized, facts, session_id, clock, prov)
+            clock.mark_first_token()
+            yield Chunk(answer)
+        elif decision is not None and decision.route is Route.LOCAL:
             # Nothing can leave, so stream the local model live.
             prov.route, prov.reason = Route.LOCAL, decision.reason
             attempts: list[LocalAttempt] = []
@@ -311,6 +319,57 @@ class AskPipeline:
             pass
         return attempts[0]
 
+    async def _answer_parts(
+        self,
+        request: AskInput,
+        questions: Sequence[str],
+        sanitized: SanitizedRequest,
+        facts: RequestFacts,
+        session_id: str,
+        clock: _Clock,
+        prov: Provenance,
+    ) -> str:
+        """Answer a multi-part request part by part: a local attempt and a policy decision per part (same context),
+        one escalation per part the policy sends to the cloud, and the answer composed in part order.
+        A part whose escalation fails before any text falls back to its local attempt, marked degraded."""
+        attempts: list[LocalAttempt] = []
+        for question in questions:
+            part_prov = Provenance(entities=prov.entities)
+            attempts.append(await self._attempt_locally(replace(request, prompt=question), session_id, clock, part_prov))
+            prov.local_prompt_tokens += part_prov.local_prompt_tokens
+            prov.local_completion_tokens += part_prov.local_completion_tokens
+        outcomes = decide_parts(self.policy, facts, questions, attempts)
+        prov.confidence = min(o.decision.confidence for o in outcomes)
+        sent: list[str] = []
+        for index, outcome in enumerate(outcomes):
+            if outcome.decision.route is not Route.CLOUD:
+                continue
+            part_prov = Provenance()
+            text = ""
+            try:
+                async for piece in self._escalate(sanitized, session_id, request, clock, part_prov, parts=[index]):
+                    text += piece
+            except (TandemError, OSError) as exc:
+                if text:
+                    raise StreamTruncated(f"the cloud's answer broke off mid-stream: {_describe(exc)}") from None
+                prov.degraded = True
+                prov.cloud_error_kind = type(exc).__name__
+                prov.cloud_error_message = _describe(exc)
+                outcome.reason = f"{outcome.decision.reason}; the cloud failed ({_describe(exc)}), so the answer is local"
+                log.warning("escalation of part %d failed (%s); answering it locally", index + 1, type(exc).__name__)
+                continue
+            finally:
+                if part_prov.sent_text:
+                    sent.append(part_prov.sent_text)
+            outcome.answer, outcome.route = text, Route.CLOUD
+            prov.cloud_prompt_tokens += part_prov.cloud_prompt_tokens
+            prov.cloud_completion_tokens += part_prov.cloud_completion_tokens
+            prov.cloud_model = part_prov.cloud_model
+        prov.sent_text = "\n\n".join(sent)
+        prov.route = overall_route(outcomes)
+        prov.reason = describe_routes(outcomes)
+        return compose_answer(outcomes)
+
     # ------------------------------------------------------------ cloud
 
     async def _escalate(
@@ -321,6 +380,7 @@ class AskPipeline:
         clock: _Clock,
         prov: Provenance,
         reserve_for_local: bool = False,
+        parts: Sequence[int] | None = None,
     ) -> AsyncIterator[str]:
         assert self.cloud is not None
         if self.budget is not None:
@@ -329,7 +389,7 @@ class AskPipeline:
         # Offline mode: nothing is planned or recorded as sent while the cloud is known to be unreachable.
         self.cloud.check_online()
         t = time.perf_counter()
-        subquery: SubQuery = plan_subquery(sanitized)
+        subquery: SubQuery = plan_subquery(sanitized, parts)
         # Fail closed: the exact outbound text is scanned again; any finding or error stops the send.
         await asyncio.to_thread(self.guard.check, subquery.all_text)
         cfg = self.config.cloud
@@ -373,6 +433,17 @@ class AskPipeline:
         tail = restorer.flush()
         if tail:
             yield tail
+
+
+def _split_for_routing(request: AskInput, decision: Decision | None, sanitized: SanitizedRequest | None) -> list[str]:
+    """The parts to route one by one: only in auto mode, with a clean scan, no up-front decision, and a prompt
+    that splits into two or more questions (the same number once sanitized); otherwise [] (route it whole)."""
+    if request.prefer is not Prefer.AUTO or decision is not None or sanitized is None:
+        return []
+    questions = split_questions(request.prompt)
+    if len(questions) < 2 or len(split_questions(sanitized.prompt.text)) != len(questions):
+        return []
+    return questions
 
 
 def _describe(exc: BaseException) -> str:

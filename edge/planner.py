@@ -209,7 +209,10 @@ def render_plan(plan: Plan) -> str:
     return "\n".join(lines)
 
 
-def plan_subquery(request: SanitizedRequest) -> SubQuery:
-    """One sub-query: the sanitized question with only the relevant, sanitized context snippets."""
+def plan_subquery(request: SanitizedRequest, parts: Sequence[int] | None = None) -> SubQuery:
+    """One sub-query: the sanitized question with only the relevant, sanitized context snippets; with `parts`
+    (0-based indices into the plan), only those parts and their snippets."""
     plan = build_plan(request)
+    if parts is not None:
+        plan = Plan(parts=tuple(plan.parts[i] for i in parts))
     return SubQuery((("system", CLOUD_SYSTEM_PROMPT), ("user", render_plan(plan))), request.entity_counts, plan)
