@@ -60,6 +60,9 @@ class EmbeddedUpstream:
             "--host", "127.0.0.1",
             "--port", str(self.port),
             "--n_ctx", str(self.settings.n_ctx),
+            # llama_cpp.server's default cuts off a running stream when another request arrives;
+            # queue concurrent escalations instead, so no answer is truncated.
+            "--interrupt_requests", "False",
         ]  # fmt: skip
         if self.settings.n_threads:
             cmd += ["--n_threads", str(self.settings.n_threads)]

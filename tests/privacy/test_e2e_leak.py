@@ -17,10 +17,11 @@ from edge.sdk import EdgeClient
 from shared.errors import DeadlineExceeded, StreamTruncated
 from tests.conftest import CloudHandle, DaemonFactory
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(3600)]
 
-# Raise TANDEM_LEAK_REQUESTS for a longer soak; the default keeps this test near two minutes on 2 cores.
-REQUESTS = int(os.environ.get("TANDEM_LEAK_REQUESTS", "12"))
+# Thousands of requests, as the issue asks: about 15 minutes on 2 cores (max_tokens=2 keeps each short).
+# Lower TANDEM_LEAK_REQUESTS for a quick local run.
+REQUESTS = int(os.environ.get("TANDEM_LEAK_REQUESTS", "2000"))
 WORKERS = 2
 
 NAMES = ["Quentin Blackwood", "Marisol Etxeberria", "Dmitri Volkonsky", "Harriet Okonkwo"]
@@ -87,10 +88,10 @@ def test_no_canary_reaches_the_cloud_or_a_log(
         routes = list(pool.map(ask, range(REQUESTS)))
 
     records = daemon.ledger.records()
-    # The test means something only if most requests really went out (a busy upstream may drop a few).
-    assert routes.count("cloud") >= REQUESTS * 2 // 3, routes
+    # The test means something only if the requests really went out.
+    assert routes.count("cloud") >= REQUESTS * 98 // 100, routes
     assert routes.count("cloud") <= len(received) <= len(records)  # recorded before sending, always
-    assert routes.count("error") <= REQUESTS // 6, routes
+    assert routes.count("error") <= REQUESTS // 50, routes
     assert daemon.ledger.verify().ok
 
     sent = [r.payload for r in records] + received
