@@ -233,13 +233,8 @@ class AskPipeline:
                         yield Chunk(piece)
                     prov.route = Route.CLOUD
                 except (TandemError, OSError) as exc:
-                    if answer:
-                        # Part of the cloud's answer already went out: never pass it off as complete.
-                        raise StreamTruncated(f"the cloud's answer broke off mid-stream: {_describe(exc)}") from None
-                    prov.degraded = True
-                    prov.cloud_error_kind = type(exc).__name__
-                    prov.cloud_error_message = _describe(exc)
-                    prov.reason = f"{decision.reason}; the cloud failed ({_describe(exc)}), so the answer is local"
+                    failure = _record_cloud_failure(prov, exc, answer)
+                    prov.reason = f"{decision.reason}; the cloud failed ({failure}), so the answer is local"
                     log.warning("escalation failed (%s); answering locally", type(exc).__name__)
                     if attempt is None:
                         attempt = await self._attempt_locally(request, session_id, clock, prov)
@@ -350,12 +345,8 @@ class AskPipeline:
                 async for piece in self._escalate(sanitized, session_id, request, clock, part_prov, parts=[index]):
                     text += piece
             except (TandemError, OSError) as exc:
-                if text:
-                    raise StreamTruncated(f"the cloud's answer broke off mid-stream: {_describe(exc)}") from None
-                prov.degraded = True
-                prov.cloud_error_kind = type(exc).__name__
-                prov.cloud_error_message = _describe(exc)
-                outcome.reason = f"{outcome.decision.reason}; the cloud failed ({_describe(exc)}), so the answer is local"
+                failure = _record_cloud_failure(prov, exc, text)
+                outcome.reason = f"{outcome.decision.reason}; the cloud failed ({failure}), so the answer is local"
                 log.warning("escalation of part %d failed (%s); answering it locally", index + 1, type(exc).__name__)
                 continue
             finally:
@@ -444,6 +435,20 @@ def _split_for_routing(request: AskInput, decision: Decision | None, sanitized: 
     if len(questions) < 2 or len(split_questions(sanitized.prompt.text)) != len(questions):
         return []
     return questions
+
+
+def _record_cloud_failure(prov: Provenance, exc: BaseException, received: str) -> str:
+    """Mark `prov` degraded by a failed escalation and describe the failure.
+
+    If part of the cloud's answer was already received, the answer cannot be passed off as
+    complete, so this raises StreamTruncated instead.
+    """
+    if received:
+        raise StreamTruncated(f"the cloud's answer broke off mid-stream: {_describe(exc)}") from None
+    prov.degraded = True
+    prov.cloud_error_kind = type(exc).__name__
+    prov.cloud_error_message = _describe(exc)
+    return prov.cloud_error_message
 
 
 def _describe(exc: BaseException) -> str:
