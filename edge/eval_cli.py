@@ -27,7 +27,7 @@ from edge.evaluation import (
     run_local,
     save_records,
 )
-from shared.errors import Unavailable, UpstreamError
+from shared.errors import PrivacyBlocked, Unavailable, UpstreamError
 
 CLOUD_ORACLE = "oracle"
 CLOUD_EVAL_MAX_TOKENS = 128
@@ -99,29 +99,63 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
 
 
 def _cloud_correctness(items: Sequence[EvalItem], url: str, token_env: str, model: str) -> list[float]:
-    """Ask an OpenAI-compatible endpoint each item's planned sub-query, and score its answers."""
+    """Ask an OpenAI-compatible endpoint each item's planned sub-query, and score its answers.
+
+    Eval data may be private, so each item leaves the device the way an escalation does:
+    pseudonymized by the privacy filter, scanned again by the egress guard, and written to the
+    egress ledger (the edge config's state dir) before it is sent. An item that is blocked, or
+    whose scan fails, is not sent and scores as a cloud miss; the answer is restored before scoring.
+    """
+    import tempfile
+
     from openai import OpenAI, OpenAIError
 
-    from edge.planner import SanitizedRequest, plan_subquery
-    from edge.privacy.filter import SanitizedText
+    from edge.ledger import EgressLedger
+    from edge.planner import ContextDoc, plan_subquery, sanitize_request
+    from edge.privacy import EgressGuard, PrivacyFilter, Vault, restore_text
+    from edge.storage import ensure_private_dir
+    from shared.config import load_edge_config
 
+    config = load_edge_config(None)
     client = OpenAI(base_url=url, api_key=os.environ.get(token_env) or "unused", max_retries=1)
     try:
         model = model or client.models.list().data[0].id
     except (OpenAIError, IndexError) as exc:
         raise Unavailable(f"--cloud {url}: cannot list its models ({type(exc).__name__}); give --cloud-model") from None
     right = []
-    for item in items:
-        # Eval data is not private: the planner's snippet selection is measured without pseudonyms here.
-        docs = (("", SanitizedText(item.context)),) if item.context else ()
-        request = SanitizedRequest(SanitizedText(item.prompt), docs)
-        messages = [{"role": r, "content": c} for r, c in plan_subquery(request).messages]
+    ledger = EgressLedger(ensure_private_dir(config.resolved_state_dir()) / "egress.db")
+    with tempfile.TemporaryDirectory(prefix="tandem-eval-") as tmp:
+        vault = Vault(Path(tmp) / "vault.db")
+        privacy, guard = PrivacyFilter(config.privacy, vault), EgressGuard.from_settings(config.privacy)
         try:
-            reply = client.chat.completions.create(model=model, messages=messages,  # type: ignore[arg-type]
-                                                   max_tokens=CLOUD_EVAL_MAX_TOKENS, temperature=0.0)
-        except OpenAIError as exc:
-            raise UpstreamError(f"--cloud {url}: item {item.id}: {type(exc).__name__}") from None
-        right.append(float(is_correct(reply.choices[0].message.content or "", item)))
+            for item in items:
+                session = f"eval-{item.id}"
+                docs = [ContextDoc("", item.context)] if item.context else []
+                try:
+                    request = sanitize_request(privacy, session, item.prompt, docs)
+                    subquery = plan_subquery(request)
+                    guard.check(subquery.all_text)
+                except PrivacyBlocked as exc:
+                    print(f"tandem eval: item {item.id} not sent: {exc.message}", file=sys.stderr)
+                    right.append(0.0)
+                    continue
+                if request.blocked_types:
+                    print(f"tandem eval: item {item.id} not sent: it holds {', '.join(sorted(request.blocked_types))}",
+                          file=sys.stderr)
+                    right.append(0.0)
+                    continue
+                messages = [{"role": r, "content": c} for r, c in subquery.messages]
+                ledger.append(session, url, json.dumps(messages).encode("utf-8"), subquery.entity_counts)
+                try:
+                    reply = client.chat.completions.create(model=model, messages=messages,  # type: ignore[arg-type]
+                                                           max_tokens=CLOUD_EVAL_MAX_TOKENS, temperature=0.0)
+                except OpenAIError as exc:
+                    raise UpstreamError(f"--cloud {url}: item {item.id}: {type(exc).__name__}") from None
+                answer = restore_text(reply.choices[0].message.content or "", vault.originals(session))
+                right.append(float(is_correct(answer, item)))
+        finally:
+            vault.close()
+            ledger.close()
     return right
 
 

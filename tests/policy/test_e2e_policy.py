@@ -4,6 +4,7 @@ sub-query planner inside a real daemon escalating to the real cloud service."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 
 from edge.calibration import load_params
 from edge.daemon import EdgeDaemon
+from edge.ledger import EgressLedger
 from edge.policy import LogisticPolicy
 from edge.sdk import EdgeClient
 from tests.conftest import CloudHandle
@@ -34,8 +36,9 @@ FILLER = (
 )
 
 
-def _tandem(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "edge", *args], cwd=ROOT, capture_output=True, text=True, timeout=300)
+def _tandem(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "edge", *args], cwd=ROOT, capture_output=True, text=True, timeout=300,
+                          env={**os.environ, **(env or {})})
 
 
 @pytest.fixture(scope="module")
@@ -106,12 +109,28 @@ def test_daemon_routes_with_the_default_policy_and_sends_snippets(hybrid_daemon:
 
 
 @pytest.mark.slow
-def test_eval_against_a_real_openai_compatible_cloud(suite: Path, cache: Path, cloud: CloudHandle) -> None:
-    """`--cloud URL` sends each item's planned sub-query to a real upstream (the embedded llama.cpp server)."""
+def test_eval_against_a_real_openai_compatible_cloud(
+    suite: Path, cache: Path, cloud: CloudHandle, tmp_path: Path
+) -> None:
+    """`--cloud URL` sends each item's planned sub-query to a real upstream (the embedded llama.cpp server),
+    pseudonymized, guarded and recorded in the egress ledger like any escalation."""
     assert cloud.service.embedded is not None
-    done = _tandem("eval", "--data", str(suite), "--cloud", cloud.service.embedded.base_url, "--json",
-                   "--cache", str(cache), "--threads", "1")
+    private = tmp_path / "private.jsonl"
+    rows = [*ITEMS, {"id": "mail", "prompt": "Who wrote this note?", "context": "From: ana.silva@contoso.com\nSee you.",
+                     "answer": "ana.silva@contoso.com", "match": "contains"}]
+    private.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    state = tmp_path / "state"
+    done = _tandem("eval", "--data", str(private), "--cloud", cloud.service.embedded.base_url, "--json",
+                   "--cache", str(cache), "--threads", "1", env={"TANDEM_STATE_DIR": str(state)})
     assert done.returncode == 0, done.stderr
+    ledger = EgressLedger(state / "egress.db")
+    try:
+        records = ledger.records()
+        assert len(records) == len(rows) and ledger.verify().ok
+        assert all(b"ana.silva@contoso.com" not in r.payload for r in records)
+        assert b"<EMAIL_ADDRESS_1>" in records[-1].payload
+    finally:
+        ledger.close()
     report = json.loads(done.stdout)
     # The same small model upstream: its accuracy is measured, not assumed perfect.
     assert 0.0 <= report["cloud_accuracy"] < 1.0
