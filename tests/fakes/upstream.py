@@ -117,6 +117,11 @@ class FakeUpstream:
             await self._serve_one(reader, writer)
         except (ConnectionError, asyncio.IncompleteReadError):
             pass
+        except asyncio.CancelledError:
+            # stop() cancels open handlers. The task must still end normally: Python 3.11's
+            # StreamReaderProtocol calls task.exception() on it, which raises for a cancelled task
+            # and shows up as an unhandled "Exception in callback" on the loop.
+            pass
         finally:
             self._tasks.discard(task)
             with contextlib.suppress(Exception):
