@@ -18,7 +18,10 @@ MAX_GAP_CHARS = 24
 _GAP = re.compile(r"(?:[\s,.;:#/()-]|\\n|\d{1,6}|\b(?:and|East|West|North|South|[NSEW]|Box)\b)*")
 _LEADING_NUMBERS = re.compile(r"(?:\d{1,6}[ \t]*,?[ \t]*){1,2}$")
 _POSTCODE_AFTER = re.compile(r"^(?:[ \t]*,?[ \t]*(?:\\n)?[ \t]*)(?:[A-Z]{2}[ \t]+)?\d{3,6}(?:[ -]\d{2,4})?(?!\d)")
-_POSTCODE_CONTEXT = re.compile(r"\b(?:zip|zip\s*code|postcode|postal\s*code|post\s*code|plz|cap)\s*(?:is|:|#)?\s*(\d{3,6}(?:[ -]\d{2,4})?)\b", re.IGNORECASE)
+_POSTCODE_CONTEXT = re.compile(
+    r"\b(?:zip|zip\s*code|postcode|postal\s*code|post\s*code|plz|cap)\s*(?:is|:|#)?\s*(\d{3,6}(?:[ -]\d{2,4})?)\b",
+    re.IGNORECASE,
+)
 
 
 def postcodes_by_context(text: str) -> list[Span]:
@@ -39,10 +42,12 @@ def assemble_addresses(text: str, spans: list[Span]) -> list[Span]:
             lead = _LEADING_NUMBERS.search(text, max(0, start - 16), start)
             if lead and lead.end() == start:
                 start = lead.start()
-            out.append(Span(start, _with_postcode(text, end), "STREET_ADDRESS", max(s.score for s in group)))
+            out.append(_widen_address(text, start, end, max(s.score for s in group)))
         else:
             for span in group:
-                if span.entity_type in ("STREET_ADDRESS", "LOCATION"):
+                if span.entity_type == "STREET_ADDRESS":
+                    span = _widen_address(text, span.start, span.end, span.score)
+                elif span.entity_type == "LOCATION":
                     span = Span(span.start, _with_postcode(text, span.end), span.entity_type, span.score)
                 out.append(span)
         group.clear()
@@ -59,6 +64,103 @@ def assemble_addresses(text: str, spans: list[Span]) -> list[Span]:
         group.append(span)
     close_group()
     return _drop_overlaps(out)
+
+
+# Around a street address: "the corner of" before it; after it, on the same or the next lines, a unit,
+# a city, a state or region code, a postcode, a country ("Apt. 474\\n Emmer-Compascuum\\n Netherlands 2314").
+_CORNER_BEFORE = re.compile(r"(?:\bthe[ \t]+)?\bcorner[ \t]+of[ \t]+$", re.IGNORECASE)
+_TAIL_SEPARATOR = re.compile(r"(?:[ \t]*(?:,|\\n|\n|\}\}|\?\?\?)[ \t]*)+|[ \t]+")
+_PLACE_WORD = r"(?:[A-ZÀ-ÖØ-ÞĀ-ŽΑ-ΩА-Я][\w'’-]*(?:\.[\w'’-]+)*|\((?:[A-Z][\w]*)\))"
+_PLACE_JOINER = r"(?:de|del|do|da|di|la|le|les|du|des|bei|im|am|an|pri|near|y|upon|sur|en|na|nad|pod|of|on)"
+_TAIL_PART = re.compile(
+    r"(?:Apt\.?|Apartment|Suite|Ste\.?|Unit|Floor|Fl\.|Room|Box|#)[ \t]*#?[A-Za-z]?\d{1,6}[A-Za-z]?\b"  # a unit
+    r"|[A-Z]{2,3}[ \t,]+\d{3,6}(?:[ -]\d{2,4})?\b"  # a state code and a postcode ("SH 90432")
+    r"|\d{3,6}(?:[ -]\d{2,4})?(?:[ \t]?[A-Z]{2}\b)?(?!\d)"  # a postcode ("3526 BJ", "360 60")
+    r"|[A-Z]\d[A-Z][ \t]?\d[A-Z]\d\b|[A-Z]{1,2}\d[A-Z\d]?[ \t]\d[A-Z]{2}\b"  # Canadian and UK postcodes
+    rf"|{_PLACE_WORD}(?:[ \t]+(?:{_PLACE_JOINER}[ \t]+)*{_PLACE_WORD}){{0,3}}"  # a city, region or country
+)
+# Capitalised words that start a sentence or a field rather than continue an address.
+_NOT_PLACES = frozenset(
+    [
+        "i",
+        "the",
+        "a",
+        "an",
+        "we",
+        "you",
+        "he",
+        "she",
+        "it",
+        "they",
+        "my",
+        "our",
+        "your",
+        "his",
+        "her",
+        "their",
+        "please",
+        "thanks",
+        "thank",
+        "call",
+        "if",
+        "and",
+        "but",
+        "then",
+        "this",
+        "that",
+        "there",
+        "here",
+        "it's",
+        "i'm",
+        "i'd",
+        "i'll",
+        "mobile",
+        "phone",
+        "tel",
+        "fax",
+        "desk",
+        "email",
+        "e-mail",
+        "website",
+        "web",
+        "office",
+        "name",
+        "address",
+        "date",
+        "note",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+    ]
+)
+MAX_TAIL_PARTS = 7
+
+
+def _widen_address(text: str, start: int, end: int, score: float) -> Span:
+    """A street address span grown over a leading building number, 'the corner of', and its unit/city/postcode tail."""
+    lead = _LEADING_NUMBERS.search(text, max(0, start - 16), start)
+    if lead and lead.end() == start:
+        start = lead.start()
+    corner = _CORNER_BEFORE.search(text, max(0, start - 20), start)
+    if corner:
+        start = corner.start()
+    for _ in range(MAX_TAIL_PARTS):
+        separator = _TAIL_SEPARATOR.match(text, end)
+        # After a full stop only a comma or a line break continues the address: a space starts a new sentence.
+        if not separator or (text[end - 1] == "." and not separator.group().strip()):
+            break
+        part = _TAIL_PART.match(text, separator.end())
+        if not part or part.end() == separator.end():
+            break
+        words = part.group().split()
+        if words[0].lower().strip(".,:") in _NOT_PLACES or text[part.end() : part.end() + 1] == ":":
+            break
+        end = part.end()
+    return Span(start, end, "STREET_ADDRESS", score)
 
 
 def _with_postcode(text: str, end: int) -> int:

@@ -63,6 +63,16 @@ def load_pipeline(model: str = DEFAULT_NER_MODEL) -> Any:
         return _pipelines[model]
 
 
+# Literal escapes ("\\n" in JSON or code) glue words into one token ("Abbott\\nAddress"), which NER
+# then misses; they become real whitespace of the same length, so every offset stays valid.
+_ESCAPES = re.compile(r"\\[nrt]")
+
+
+def as_prose(text: str) -> str:
+    """`text` with literal \\n, \\r and \\t escapes turned into a space and a line break (same length)."""
+    return _ESCAPES.sub(" \n", text) if "\\" in text else text
+
+
 class NerDetector:
     """People, organisations and places found by spaCy's NER; with `proper_nouns`, other proper-noun runs too."""
 
@@ -89,7 +99,7 @@ class NerDetector:
             return []
         nlp = load_pipeline(self._model)
         with _run_lock:
-            doc = nlp(text)
+            doc = nlp(as_prose(text))
         spans = []
         for ent in doc.ents:
             entity_type = self._labels.get(ent.label_)

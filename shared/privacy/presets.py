@@ -32,6 +32,7 @@ from shared.privacy.patterns import (
     UrlDetector,
 )
 from shared.privacy.places import CountryDetector
+from shared.privacy.street_forms import StreetFormsDetector
 
 Preset = Literal["relaxed", "balanced", "strict"]
 PRESETS: tuple[Preset, ...] = ("relaxed", "balanced", "strict")
@@ -57,6 +58,7 @@ def pattern_detectors(preset: Preset, phone_regions: Iterable[str] = DEFAULT_PHO
         detectors += [
             UrlDetector(),
             InternationalAddressDetector(),
+            StreetFormsDetector(),
             LoosePhoneDetector(),
             AgeAndTitleDetector(),
             ContextNumberDetector(),
