@@ -79,6 +79,8 @@ _TAIL_PART = re.compile(
     r"|[A-Z]\d[A-Z][ \t]?\d[A-Z]\d\b|[A-Z]{1,2}\d[A-Z\d]?[ \t]\d[A-Z]{2}\b"  # Canadian and UK postcodes
     rf"|{_PLACE_WORD}(?:[ \t]+(?:{_PLACE_JOINER}[ \t]+)*{_PLACE_WORD}){{0,3}}"  # a city, region or country
 )
+_REGION_POSTCODE = re.compile(r"[A-Za-z]{2,3}[ \t]+\d{3,6}(?:[ -]\d{2,4})?\b")
+_NAME_AND_BEFORE = re.compile(r"(?<![\w'’-])[A-ZÀ-ÖØ-ÞĀ-Ž][\w'’-]+[ \t]+and[ \t]+$")
 # Capitalised words that start a sentence or a field rather than continue an address.
 _NOT_PLACES = frozenset(
     [
@@ -148,12 +150,19 @@ def _widen_address(text: str, start: int, end: int, score: float) -> Span:
     corner = _CORNER_BEFORE.search(text, max(0, start - 20), start)
     if corner:
         start = corner.start()
+    # "c/o"-style lines name someone and the street together ("Oskar and Hindsholmvej 75").
+    named = _NAME_AND_BEFORE.search(text, max(0, start - 30), start)
+    if named:
+        start = named.start()
     for _ in range(MAX_TAIL_PARTS):
         separator = _TAIL_SEPARATOR.match(text, end)
         # After a full stop only a comma or a line break continues the address: a space starts a new sentence.
-        if not separator or (text[end - 1] == "." and not separator.group().strip()):
+        if not separator or (text[end - 1] == "." and not separator.group().strip(" \t")):
             break
         part = _TAIL_PART.match(text, separator.end())
+        if separator.group().strip(" \t"):
+            # After a comma or a line break a region code may be in any case ("Fitzroy, nan 99562").
+            part = _REGION_POSTCODE.match(text, separator.end()) or part
         if not part or part.end() == separator.end():
             break
         words = part.group().split()

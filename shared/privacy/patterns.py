@@ -218,6 +218,8 @@ class DateOfBirthDetector:
 
 # --------------------------------------------------------------------------- addresses
 
+# A word starts after a non-word character, or right after a literal "\\n" / "\\t" escape (JSON, code).
+_WORD_START = r"(?:(?<=\\[nt])|\b)"
 # USPS street suffixes (Publication 28, common forms) and their abbreviations.
 _STREET_SUFFIXES = (
     "Alley|Aly|Annex|Arcade|Avenue|Ave|Av|Bayou|Beach|Bend|Bluffs?|Bottom|Boulevard|Blvd|Branch|Bridge|Brooks?|"
@@ -236,14 +238,14 @@ _STREET_SUFFIXES = (
 _SECONDARY = r"(?:,?\s+(?:Apt\.?|Apartment|Suite|Ste\.?|Unit|Room|Rm\.?|Floor|Fl\.?|#)\s*[A-Za-z0-9-]+)?"
 _CITY_STATE_ZIP = r"(?:,?\s+(?:[A-Z][a-z]+(?:\s+[A-Z][a-z]+){0,2},?\s+)?[A-Z]{2}\s+\d{5}(?:-\d{4})?)?"
 ADDRESS_PATTERN = re.compile(
-    r"\b\d{1,6}[A-Za-z]?\s+(?:(?:[NSEW]|North|South|East|West|N\.|S\.|E\.|W\.)\s+)?"
+    _WORD_START + r"\d{1,6}[A-Za-z]?\s+(?:(?:[NSEW]|North|South|East|West|N\.|S\.|E\.|W\.)\s+)?"
     r"(?:(?:[A-Z][A-Za-z'’.-]*|\d{1,3}(?:st|nd|rd|th))\s+){1,4}"
     r"(?:" + _STREET_SUFFIXES + r")\b\.?(?:\s+(?:NW|NE|SW|SE|N|S|E|W)\b\.?)?" + _SECONDARY + _CITY_STATE_ZIP,
 )
 # A PO box, and a US "City, ST 12345" tail that stands alone.
-_PO_BOX = re.compile(r"\bP\.?\s?O\.?\s+Box\s+\d+\b", re.IGNORECASE)
-_CITY_ZIP = re.compile(r"\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+){0,2},\s+[A-Z]{2}\s+\d{5}(?:-\d{4})?\b")
-_UK_POSTCODE = re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2}\b")
+_PO_BOX = re.compile(_WORD_START + r"P\.?\s?O\.?\s+Box\s+\d+\b", re.IGNORECASE)
+_CITY_ZIP = re.compile(_WORD_START + r"[A-Z][a-z]+(?:\s+[A-Z][a-z]+){0,2},\s+[A-Z]{2}\s+\d{5}(?:-\d{4})?\b")
+_UK_POSTCODE = re.compile(_WORD_START + r"[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2}\b")
 
 
 class StreetAddressDetector:
@@ -262,11 +264,11 @@ class StreetAddressDetector:
 
 # International street forms: a street word first ("Via Roma 12", "Rue de la Paix 5") or a German compound.
 _STREET_FIRST = re.compile(
-    r"\b(?:Via|Viale|Piazza|Corso|Largo|Rua|Avenida|Av\.|Calle|Carrer|Paseo|Rue|Chemin|Boulevard|Allée|Place|"
+    _WORD_START + r"(?:Via|Viale|Piazza|Corso|Largo|Rua|Rúa|R\.|Travessa|Praça|Trg|Plac|Aleja|Al\.|Avenida|Av\.|Calle|Carrer|Paseo|Rue|Chemin|Boulevard|Allée|Place|"
     r"Straße|Strasse|Ulica|ul\.|Calea|Strada)\s+(?:(?:[a-z]{1,3}\s+){0,2}[A-ZÀ-Ý][\w'’.-]*\s+){1,4}\d{1,5}[A-Za-z]?\b"
 )
-_STREET_COMPOUND = re.compile(r"\b[A-ZÄÖÜ][a-zäöüß]+(?:straße|strasse|str\.|weg|gasse|platz|allee|ring|damm|ufer)\s+\d{1,5}[a-z]?\b")
-_UNIT_ALONE = re.compile(r"\b(?:Apt\.?|Apartment|Suite|Ste\.)\s*#?\d{1,5}[A-Za-z]?\b")
+_STREET_COMPOUND = re.compile(_WORD_START + r"[A-ZÄÖÜ][a-zäöüß]+(?:straße|strasse|str\.|weg|gasse|platz|allee|ring|damm|ufer)\s+\d{1,5}[a-z]?\b")
+_UNIT_ALONE = re.compile(_WORD_START + r"(?:Apt\.?|Apartment|Suite|Ste\.)\s*#?\d{1,5}[A-Za-z]?\b")
 
 
 class InternationalAddressDetector:

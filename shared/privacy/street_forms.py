@@ -13,8 +13,11 @@ import re
 
 from shared.privacy.spans import Span
 
+# A number or word starts after a non-word character, or right after a literal "\\n" / "\\t" escape.
+_START = r"(?:(?<=\\[nt])|(?<![\w.,/:-]))"
 _MILITARY = re.compile(
-    r"\b(?:(?:Unit|PSC)[ \t]+\d{3,5},?[ \t]+Box[ \t]+\d{3,5}|(?:USNS|USNV|USS|USCGC)[ \t]+[^\W\d_][\w'’-]*)"
+    _START
+    + r"(?:(?:Unit|PSC)[ \t]+\d{3,5},?[ \t]+Box[ \t]+\d{3,5}|(?:USNS|USNV|USS|USCGC)[ \t]+[^\W\d_][\w'’-]*)"
     r"(?:[ \t,]|\\n|\n)+[ADF]PO[ \t]+A[AEP][ \t]+\d{5}\b",
     re.IGNORECASE,
 )
@@ -28,7 +31,8 @@ _HOUSE_NUMBER = r"\d{1,5}[A-Za-z]?\b\.?"
 
 # A building number, (a second number), a street name that starts with a capital or a particle, a house number.
 _NUMBER_NAME_NUMBER = re.compile(
-    rf"(?<![\w.,/:-])\d{{1,6}}[ \t]+(?:\d{{1,4}}[ \t]+)?(?:{_CAP_WORD}|{_PARTICLE}[ \t]+{_CAP_WORD})(?:[ \t]+{_STREET_WORD}){{0,4}}[ \t]+{_HOUSE_NUMBER}"
+    _START
+    + rf"\d{{1,6}}[ \t]+(?:\d{{1,4}}[ \t]+)?(?:{_CAP_WORD}|{_PARTICLE}[ \t]+{_CAP_WORD})(?:[ \t]+{_STREET_WORD}){{0,4}}[ \t]+{_HOUSE_NUMBER}"
 )
 # Street-type words of Nordic, Dutch, German, Hungarian, Slavic and Baltic addresses, as a word or a word ending.
 _STREET_ENDINGS = (
@@ -49,6 +53,18 @@ _AFTER_PREPOSITION = re.compile(
     r"(?![.:,/]\d|[ \t]*(?:%|am\b|pm\b|a\.m|p\.m|percent|minutes?|hours?|days?|years?|times?|people|items?))"
 )
 
+# "the corner of Põllu 59 and Teruyoshi Courts": two streets, up to the end of the clause.
+_CORNER = re.compile(
+    r"\b(?:the[ \t]+)?corner[ \t]+of[ \t]+[^.,;:!?\n\\]{2,60}?[ \t]+and[ \t]+[^.,;:!?\n\\]{2,40}?(?=[ \t]*(?:[.,;:!?\n\\]|$))",
+    re.IGNORECASE,
+)
+# French and Belgian order: number, street word, name ("46 rue Nationale", "12, avenue de la Gare").
+_NUMBER_STREET_WORD_NAME = re.compile(
+    _START
+    + r"\d{1,5}(?:[ \t]*(?:bis|ter))?,?[ \t]+(?i:rue|avenue|av\.|boulevard|bd|allée|chemin|impasse|quai|route|cours)[ \t]+"
+    + rf"(?:(?:de|du|des|la|le|l'|d')[ \t]*)*{_CAP_WORD}(?:[ \t]+(?:{_CAP_WORD}|de|du|des|la|le))*"
+)
+
 
 class StreetFormsDetector:
     """Military mail addresses and continental street forms (name then number), as STREET_ADDRESS."""
@@ -58,6 +74,6 @@ class StreetFormsDetector:
     def detect(self, text: str) -> list[Span]:
         """Every such address in `text`."""
         spans = [Span(m.start(), m.end(), "STREET_ADDRESS", 0.85) for m in _MILITARY.finditer(text)]
-        for pattern in (_NUMBER_NAME_NUMBER, _ENDING_STREET, _AFTER_PREPOSITION):
+        for pattern in (_NUMBER_NAME_NUMBER, _ENDING_STREET, _AFTER_PREPOSITION, _CORNER, _NUMBER_STREET_WORD_NAME):
             spans.extend(Span(m.start(), m.end(), "STREET_ADDRESS", 0.7) for m in pattern.finditer(text))
         return spans

@@ -29,6 +29,9 @@ def addresses(text: str) -> list[str]:
         ("Tuomo lives on Hindsholmvej 75 now.", "Hindsholmvej 75"),
         ("The bus station is on Escuadro 26", "Escuadro 26"),
         ("It is 2159 46 rue Nationale 7 today", "2159 46 rue Nationale 7"),
+        ("Meet at 46 rue Nationale, Paris", "46 rue Nationale"),
+        ("Sight Sciences\\nPSC 2778, Box 0772\nAPO AP 64906\\nMobile", "PSC 2778, Box 0772\nAPO AP 64906"),
+        ("I'd like a taxi to the corner of Põllu 59 and Teruyoshi Courts. Thanks", "the corner of Põllu 59 and Teruyoshi Courts"),
     ],
 )
 def test_street_forms(text: str, value: str) -> None:
@@ -57,9 +60,16 @@ def test_address_takes_state_and_letter_postcodes() -> None:
     assert addresses(text) == ["4241 Rooseveltlaan 110 Apt. 312\\n   Utrecht\\n    UT\\n    3526 BJ"]
 
 
+def test_address_after_a_literal_line_break_escape_takes_name_and_region() -> None:
+    text = "Name: X\\n45080 Nánási út 66.\nFitzroy, nan 99562"
+    assert addresses(text) == ["45080 Nánási út 66.\nFitzroy, nan 99562"]
+    text = "The letter arrived at Oskar and Hindsholmvej 75 last night."
+    assert addresses(text) == ["Oskar and Hindsholmvej 75"]
+
+
 def test_corner_of_two_streets_is_one_address() -> None:
     text = "I once lived on the corner of 92 Circle Way and 10 Paterson Pass. Now elsewhere."
-    assert addresses(text) == ["the corner of 92 Circle Way and 10 Paterson Pass."]
+    assert addresses(text) == ["the corner of 92 Circle Way and 10 Paterson Pass"]
 
 
 def test_address_tail_stops_at_a_sentence_or_a_field() -> None:
