@@ -17,7 +17,10 @@ MAX_GAP_CHARS = 24
 # Between two pieces: separators, literal "\n" escapes, and numbers only.
 _GAP = re.compile(r"(?:[\s,.;:#/()-]|\\n|\d{1,6}|\b(?:and|East|West|North|South|[NSEW]|Box)\b)*")
 _LEADING_NUMBERS = re.compile(r"(?:\d{1,6}[ \t]*,?[ \t]*){1,2}$")
-_POSTCODE_AFTER = re.compile(r"^(?:[ \t]*,?[ \t]*(?:\\n)?[ \t]*)(?:[A-Z]{2}[ \t]+)?\d{3,6}(?:[ -]\d{2,4})?(?!\d)")
+_POSTCODE_AFTER = re.compile(
+    r"^(?:[ \t]*,?[ \t]*(?:\\n)?[ \t]*)(?:[A-Z]{2}[ \t]+)?"
+    r"(?:\d{3,6}(?:[ -]\d{2,4})?(?!\d)|[A-Z]\d[A-Z][ \t]?\d[A-Z]\d\b|[A-Z]{1,2}\d[A-Z\d]?[ \t]\d[A-Z]{2}\b)"
+)
 _POSTCODE_CONTEXT = re.compile(
     r"\b(?:zip|zip\s*code|postcode|postal\s*code|post\s*code|plz|cap)\s*(?:is|:|#)?\s*(\d{3,6}(?:[ -]\d{2,4})?)\b",
     re.IGNORECASE,
@@ -79,7 +82,7 @@ _TAIL_PART = re.compile(
     r"|[A-Z]\d[A-Z][ \t]?\d[A-Z]\d\b|[A-Z]{1,2}\d[A-Z\d]?[ \t]\d[A-Z]{2}\b"  # Canadian and UK postcodes
     rf"|{_PLACE_WORD}(?:[ \t]+(?:{_PLACE_JOINER}[ \t]+)*{_PLACE_WORD}){{0,3}}"  # a city, region or country
 )
-_REGION_POSTCODE = re.compile(r"[A-Za-z]{2,3}[ \t]+\d{3,6}(?:[ -]\d{2,4})?\b")
+_REGION_POSTCODE = re.compile(r"[A-Za-z]{2,3}[ \t]+\d{3,6}(?:[ -]\d{2,4})?\b(?![ \t]*[%$€£])")
 _NAME_AND_BEFORE = re.compile(r"(?<![\w'’-])[A-ZÀ-ÖØ-ÞĀ-Ž][\w'’-]+[ \t]+and[ \t]+$")
 # Capitalised words that start a sentence or a field rather than continue an address.
 _NOT_PLACES = frozenset(
@@ -160,9 +163,8 @@ def _widen_address(text: str, start: int, end: int, score: float) -> Span:
         if not separator or (text[end - 1] == "." and not separator.group().strip(" \t")):
             break
         part = _TAIL_PART.match(text, separator.end())
-        if separator.group().strip(" \t"):
-            # After a comma or a line break a region code may be in any case ("Fitzroy, nan 99562").
-            part = _REGION_POSTCODE.match(text, separator.end()) or part
+        # A region code may be in any case before a postcode ("Fitzroy, nan 99562", "HEIMDAL nan 7072").
+        part = _REGION_POSTCODE.match(text, separator.end()) or part
         if not part or part.end() == separator.end():
             break
         words = part.group().split()

@@ -14,6 +14,7 @@ import phonenumbers
 
 from shared.privacy.addresses import assemble_addresses
 from shared.privacy.ner import worth_hiding
+from shared.privacy.organizations import assemble_organizations
 from shared.privacy.spans import Span, resolve_overlaps
 
 
@@ -114,7 +115,7 @@ def detect_all(text: str, detectors: Iterable[Detector] = DEFAULT_DETECTORS) -> 
     if guessed and precise:
         guessed = [piece for span in guessed for piece in trim_around(span, precise, text)]
     found = resolve_overlaps(propagate(text, resolve_overlaps(precise + guessed, text)), text)
-    return assemble_addresses(text, found)
+    return assemble_organizations(text, assemble_addresses(text, found))
 
 
 PROPAGATE_MIN_CHARS = 3  # shorter values ("Al", "Jo") would hide too many ordinary words

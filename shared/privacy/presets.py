@@ -17,6 +17,7 @@ from shared.privacy.detectors import CreditCardDetector, Detector, EmailDetector
 from shared.privacy.dictionary import DictionaryDetector
 from shared.privacy.encoded import EncodedDetector
 from shared.privacy.ner import BALANCED_LABELS, DEFAULT_NER_MODEL, PERSON_LABELS, STRICT_LABELS, NerDetector
+from shared.privacy.organizations import OrganizationDetector
 from shared.privacy.patterns import (
     AccountDetector,
     AgeAndTitleDetector,
@@ -59,6 +60,7 @@ def pattern_detectors(preset: Preset, phone_regions: Iterable[str] = DEFAULT_PHO
             UrlDetector(),
             InternationalAddressDetector(),
             StreetFormsDetector(),
+            OrganizationDetector(),
             LoosePhoneDetector(),
             AgeAndTitleDetector(),
             ContextNumberDetector(),

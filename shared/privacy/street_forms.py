@@ -55,7 +55,7 @@ _AFTER_PREPOSITION = re.compile(
 
 # "the corner of Põllu 59 and Teruyoshi Courts": two streets, up to the end of the clause.
 _CORNER = re.compile(
-    r"\b(?:the[ \t]+)?corner[ \t]+of[ \t]+[^.,;:!?\n\\]{2,60}?[ \t]+and[ \t]+[^.,;:!?\n\\]{2,40}?(?=[ \t]*(?:[.,;:!?\n\\]|$))",
+    r"(?:(?<=\\[nt])|\b)(?:the[ \t]+)?corner[ \t]+of[ \t]+[^.,;:!?\n\\]{2,60}?[ \t]+and[ \t]+[^.,;:!?\n\\]{2,40}?(?=[ \t]*(?:[.,;:!?\n\\]|$))",
     re.IGNORECASE,
 )
 # French and Belgian order: number, street word, name ("46 rue Nationale", "12, avenue de la Gare").
