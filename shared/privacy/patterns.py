@@ -190,6 +190,13 @@ DATE_PATTERN = re.compile(
     re.IGNORECASE,
 )
 _TIMESTAMP = re.compile(r"\b\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?")
+# A year after a word that places an event in time ("founded in 1970", "the Act of 1993", "a 2020 film"):
+# with a birth, a job or a move, a year narrows down who someone is.
+_YEAR_IN_CONTEXT = re.compile(
+    r"\b(?:in|since|of|from|until|till|by|during|around|circa|a|an|the|year|early|late|mid|between|and)[ \t]+"
+    r"((?:1[89]|20)\d{2})\b(?![-/.:]\d|[ \t]*(?:%|\$|€|£|people|users|items|dollars|euros|usd|eur|km|kg|mb|gb|ms|px|words|tokens))",
+    re.IGNORECASE,
+)
 _DOB_CONTEXT = re.compile(r"\b(?:born|birth|birthday|dob|d\.o\.b|b\.|date\s+of\s+birth|birthdate|age|aged)\b", re.IGNORECASE)
 DOB_CONTEXT_WINDOW_CHARS = 48
 
@@ -213,6 +220,7 @@ class DateOfBirthDetector:
                 spans.append(Span(match.start(), match.end(), "DATE_TIME", 0.5))
         if self._all or self._numeric:
             spans.extend(Span(m.start(), m.end(), "DATE_TIME", 0.6) for m in _TIMESTAMP.finditer(text))
+            spans.extend(Span(m.start(1), m.end(1), "DATE_TIME", 0.5) for m in _YEAR_IN_CONTEXT.finditer(text))
         return spans
 
 
