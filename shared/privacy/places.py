@@ -1,4 +1,4 @@
-"""A gazetteer of country names, matched in any case: NER misses places written in lower case ("belarus", "usa")."""
+"""Gazetteers of country names and nationalities, matched in any case: NER misses "belarus", "usa", "djiboutians"."""
 
 from __future__ import annotations
 
@@ -46,4 +46,50 @@ class CountryDetector:
             if value.upper() in _CASE_SENSITIVE and value != value.upper():
                 continue
             spans.append(Span(match.start(), match.end(), "LOCATION", 0.7))
+        return spans
+
+
+# Nationalities and other demonyms (NRP); plurals in -s are matched too ("norwegians"), except for the -ese/-ish/-ch forms.
+NATIONALITIES = (
+    "Afghan|Albanian|Algerian|American|Andorran|Angolan|Argentine|Argentinian|Armenian|Australian|Austrian|"
+    "Azerbaijani|Bahamian|Bahraini|Bangladeshi|Barbadian|Belarusian|Belgian|Belizean|Beninese|Bhutanese|Bolivian|"
+    "Bosnian|Botswanan|Brazilian|British|Bruneian|Bulgarian|Burkinabe|Burmese|Burundian|Cambodian|Cameroonian|"
+    "Canadian|Cape Verdean|Chadian|Chilean|Chinese|Colombian|Comoran|Congolese|Costa Rican|Croatian|Cuban|Cypriot|"
+    "Czech|Danish|Djiboutian|Dominican|Dutch|Ecuadorian|Egyptian|Emirati|English|Eritrean|Estonian|Ethiopian|"
+    "Fijian|Filipino|Finnish|French|Gabonese|Gambian|Georgian|German|Ghanaian|Greek|Greenlander|Greenlandic|"
+    "Grenadian|Guatemalan|Guinean|Guyanese|Haitian|Honduran|Hungarian|Icelandic|Icelander|Indian|Indonesian|"
+    "Iranian|Iraqi|Irish|Israeli|Italian|Ivorian|Jamaican|Japanese|Jordanian|Kazakh|Kenyan|Korean|Kosovar|Kuwaiti|"
+    "Kyrgyz|Laotian|Latvian|Lebanese|Liberian|Libyan|Liechtensteiner|Lithuanian|Luxembourger|Luxembourgish|"
+    "Macedonian|Malagasy|Malawian|Malaysian|Maldivian|Malian|Maltese|Mauritanian|Mauritian|Mexican|Moldovan|"
+    "Monegasque|Mongolian|Montenegrin|Moroccan|Mozambican|Namibian|Nepalese|Nepali|New Zealander|Nicaraguan|"
+    "Nigerian|Nigerien|Norwegian|Omani|Pakistani|Palestinian|Panamanian|Papua New Guinean|Papuan|Paraguayan|"
+    "Peruvian|Polish|Portuguese|Qatari|Romanian|Russian|Rwandan|Salvadoran|Samoan|Saudi|Scottish|Senegalese|"
+    "Serbian|Singaporean|Slovak|Slovakian|Slovenian|Solomon Islander|Somali|South African|Spanish|Sri Lankan|"
+    "Sudanese|Surinamese|Swazi|Swedish|Swiss|Syrian|Taiwanese|Tajik|Tanzanian|Thai|Togolese|Tongan|Trinidadian|"
+    "Tunisian|Turkish|Turkmen|Ugandan|Ukrainian|Uruguayan|Uzbek|Venezuelan|Vietnamese|Welsh|Yemeni|Zambian|"
+    "Zimbabwean|Middle-Eastern|Middle Eastern|Arab|Hispanic|Latino|Latina"
+)
+_NATIONALITY_NAMES = sorted(NATIONALITIES.split("|"), key=len, reverse=True)
+_NATIONALITY = re.compile(
+    r"(?<![\w-])(?:" + "|".join(re.escape(n).replace(r"\ ", r"\s?") for n in _NATIONALITY_NAMES) + r")(?:s)?(?![\w-])",
+    re.IGNORECASE,
+)
+# Lower-case forms that are ordinary words too ("polish the floor"): only capitalised.
+_CAPITALISED_ONLY = frozenset({"polish", "swiss", "thai", "arab"})
+
+
+class NationalityDetector:
+    """Nationalities and demonyms in any case, singular or plural (a few only when capitalised)."""
+
+    name = "nationality"
+
+    def detect(self, text: str) -> list[Span]:
+        """Every nationality in `text`."""
+        spans = []
+        for match in _NATIONALITY.finditer(text):
+            value = match.group()
+            lower = value.lower()
+            if (lower in _CAPITALISED_ONLY or lower[:-1] in _CAPITALISED_ONLY) and not value[:1].isupper():
+                continue
+            spans.append(Span(match.start(), match.end(), "NRP", 0.6))
         return spans

@@ -32,8 +32,9 @@ from shared.privacy.patterns import (
     StreetAddressDetector,
     UrlDetector,
 )
-from shared.privacy.places import CountryDetector
+from shared.privacy.places import CountryDetector, NationalityDetector
 from shared.privacy.street_forms import StreetFormsDetector
+from shared.privacy.titles import JobTitleDetector
 
 Preset = Literal["relaxed", "balanced", "strict"]
 PRESETS: tuple[Preset, ...] = ("relaxed", "balanced", "strict")
@@ -61,11 +62,13 @@ def pattern_detectors(preset: Preset, phone_regions: Iterable[str] = DEFAULT_PHO
             InternationalAddressDetector(),
             StreetFormsDetector(),
             OrganizationDetector(),
+            JobTitleDetector(),
             LoosePhoneDetector(),
             AgeAndTitleDetector(),
             ContextNumberDetector(),
             AccountDetector(),
             CountryDetector(),
+            NationalityDetector(),
         ]
     return detectors
 
