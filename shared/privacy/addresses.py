@@ -82,7 +82,7 @@ _TAIL_PART = re.compile(
     r"|[A-Z]\d[A-Z][ \t]?\d[A-Z]\d\b|[A-Z]{1,2}\d[A-Z\d]?[ \t]\d[A-Z]{2}\b"  # Canadian and UK postcodes
     rf"|{_PLACE_WORD}(?:[ \t]+(?:{_PLACE_JOINER}[ \t]+)*{_PLACE_WORD}){{0,3}}"  # a city, region or country
 )
-_REGION_POSTCODE = re.compile(r"[A-Za-z]{2,3}[ \t]+\d{3,6}(?:[ -]\d{2,4})?\b(?![ \t]*[%$€£])")
+_REGION_POSTCODE = re.compile(r"[A-Za-z]{2,3}(?:[ \t]|\\n|\n)+\d{3,6}(?:[ -]\d{2,4})?\b(?![ \t]*[%$€£])")
 _NAME_AND_BEFORE = re.compile(r"(?<![\w'’-])[A-ZÀ-ÖØ-ÞĀ-Ž][\w'’-]+[ \t]+and[ \t]+$")
 # Capitalised words that start a sentence or a field rather than continue an address.
 _NOT_PLACES = frozenset(

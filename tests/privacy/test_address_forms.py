@@ -63,6 +63,8 @@ def test_address_takes_state_and_letter_postcodes() -> None:
 def test_address_after_a_literal_line_break_escape_takes_name_and_region() -> None:
     text = "Name: X\\n45080 Nánási út 66.\nFitzroy, nan 99562"
     assert addresses(text) == ["45080 Nánási út 66.\nFitzroy, nan 99562"]
+    text = "User: 008 32 Kent Street Apt. 740\nReykjavík\n, nan\n 60394"
+    assert addresses(text) == ["008 32 Kent Street Apt. 740\nReykjavík\n, nan\n 60394"]
     text = "The letter arrived at Oskar and Hindsholmvej 75 last night."
     assert addresses(text) == ["Oskar and Hindsholmvej 75"]
 
