@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import yaml
 
-from edge.features import FEATURE_NAMES
+from edge.features import FEATURE_NAMES, OPTIONAL_FEATURES
 from shared.errors import ConfigError, InvalidRequest
 
 DEFAULT_L2 = 1.0  # ridge strength on standardized features: keeps weights small on ~200 rows
@@ -80,6 +80,31 @@ def fit_logistic(rows: Sequence[Mapping[str, float]], labels: Sequence[bool], l2
         scales={name: float(scales[i]) for i, name in enumerate(names)},
         bias=float(w[0]),
     )
+
+
+L2_GRID: tuple[float, ...] = (0.1, 0.3, 1.0, 3.0, 10.0, 30.0)
+CV_FOLDS = 5
+
+
+def cross_validated_l2(rows: Sequence[Mapping[str, float]], labels: Sequence[bool],
+                       names: Sequence[str] = FEATURE_NAMES, grid: Sequence[float] = L2_GRID,
+                       folds: int = CV_FOLDS) -> tuple[float, dict[float, float]]:
+    """The ridge strength with the lowest held-out log loss over `folds` interleaved folds of these rows only,
+    and the loss of each candidate. Folds are fixed (row i goes to fold i mod folds), so the choice is repeatable."""
+    if len(rows) < 2 * folds:
+        raise InvalidRequest(f"cross-validation needs at least {2 * folds} rows, got {len(rows)}")
+    losses: dict[float, float] = {}
+    for l2 in grid:
+        total = 0.0
+        for fold in range(folds):
+            train = [i for i in range(len(rows)) if i % folds != fold]
+            held = [i for i in range(len(rows)) if i % folds == fold]
+            model = fit_logistic([rows[i] for i in train], [labels[i] for i in train], l2, names)
+            for i in held:
+                p = min(max(model.score(rows[i]), 1e-6), 1 - 1e-6)
+                total -= math.log(p if labels[i] else 1.0 - p)
+        losses[l2] = total / len(rows)
+    return min(grid, key=lambda l2: (losses[l2], l2)), losses
 
 
 def routed_accuracy(scores: Sequence[float], correct: Sequence[bool], threshold: float,
@@ -158,8 +183,9 @@ def params_from_yaml(text: str, source: str) -> PolicyParams:
         raise ConfigError(f"{source}: features: must be a mapping of feature name to weight, mean and scale")
     weights, means, scales = {}, {}, {}
     for name, entry in features.items():
-        if name not in FEATURE_NAMES:
-            raise ConfigError(f"{source}: features.{name}: unknown feature (known: {', '.join(FEATURE_NAMES)})")
+        if name not in FEATURE_NAMES and name not in OPTIONAL_FEATURES:
+            known = ", ".join((*FEATURE_NAMES, *OPTIONAL_FEATURES))
+            raise ConfigError(f"{source}: features.{name}: unknown feature (known: {known})")
         if not isinstance(entry, dict):
             raise ConfigError(f"{source}: features.{name}: must hold weight, mean and scale")
         weights[name] = _number(entry.get("weight"), f"{source}: features.{name}.weight")
@@ -204,6 +230,7 @@ def calibrate(
     cloud_accuracy: float = 1.0,
     l2: float = DEFAULT_L2,
     meta: Mapping[str, Any] | None = None,
+    names: Sequence[str] = FEATURE_NAMES,
 ) -> PolicyParams:
     """Fit the model, then pick the threshold: the lowest escalation rate reaching `target_share` of cloud-only
     accuracy (default 95%), or the best accuracy within an escalation `budget`; never both."""
@@ -215,7 +242,7 @@ def calibrate(
         raise InvalidRequest(f"--budget: {budget} must be a share of requests in [0, 1]")
     if len(set(labels)) < 2:
         raise InvalidRequest("calibration data must hold both right and wrong local answers")
-    model = fit_logistic(rows, labels, l2)
+    model = fit_logistic(rows, labels, l2, names)
     scores = [model.score(row) for row in rows]
     if budget is not None:
         threshold = threshold_for_budget(scores, labels, budget, cloud_accuracy)

@@ -27,7 +27,7 @@ from edge.evaluation import (
     run_local,
     save_records,
 )
-from shared.errors import PrivacyBlocked, Unavailable, UpstreamError
+from shared.errors import InvalidRequest, PrivacyBlocked, Unavailable, UpstreamError
 
 CLOUD_ORACLE = "oracle"
 CLOUD_EVAL_MAX_TOKENS = 128
@@ -57,6 +57,25 @@ def _local_records(items: Sequence[EvalItem], args: argparse.Namespace) -> tuple
     return records, model.name
 
 
+def _option_extras(items: Sequence[EvalItem], records: Sequence[LocalRecord],
+                   args: argparse.Namespace) -> list[dict[str, float]] | None:
+    """The optional features (--self-consistency K, --self-check) of each local answer, or None when both are off."""
+    from edge.evaluation import local_messages
+    from edge.model import LocalModel
+    from edge.self_check import OptionSettings, option_features
+    from shared.config import ModelSettings
+
+    settings = OptionSettings(samples=args.self_consistency, self_check=args.self_check)
+    if not settings.enabled:
+        return None
+    model = LocalModel(ModelSettings(path=args.model, n_threads=args.threads))
+    extras = []
+    for item, record in zip(items, records, strict=True):
+        prompt = model.fit_prompt(local_messages(item), args.max_tokens).tokens
+        extras.append(dict(option_features(model, settings, prompt, item.prompt, record.text, item.context or "")))
+    return extras
+
+
 def _model_name(settings: Any) -> str:
     from shared import constants as C
 
@@ -71,16 +90,24 @@ def _share(value: float | None) -> float | None:
 
 
 def _cmd_calibrate(args: argparse.Namespace) -> int:
-    from edge.calibration import calibrate, params_to_yaml
+    from edge.calibration import DEFAULT_L2, calibrate, cross_validated_l2, params_to_yaml
+    from edge.features import FEATURE_NAMES
+    from edge.self_check import OptionSettings
 
     items = load_suite(args.data)
     records, model_name = _local_records(items, args)
+    extras = _option_extras(items, records, args)
+    names = (*FEATURE_NAMES, *OptionSettings(samples=args.self_consistency, self_check=args.self_check).enabled)
+    rows, labels = record_features(items, records, extras), [r.correct for r in records]
+    l2 = cross_validated_l2(rows, labels, names)[0] if args.l2 == "cv" else _l2_value(args.l2, DEFAULT_L2)
     params = calibrate(
-        record_features(items, records),
-        [r.correct for r in records],
+        rows,
+        labels,
         target_share=_share(args.target_accuracy),
         budget=args.budget,
+        l2=l2,
         meta={"model": model_name, "data": args.data.name, "max_tokens": args.max_tokens},
+        names=names,
     )
     text = params_to_yaml(params)
     if args.out is None:
@@ -161,12 +188,17 @@ def _cloud_correctness(items: Sequence[EvalItem], url: str, token_env: str, mode
 
 def _cmd_eval(args: argparse.Namespace) -> int:
     from edge.policy import LogisticPolicy
+    from edge.self_check import OptionSettings
 
     items = load_suite(args.data)
     policy = LogisticPolicy.from_file(args.policy)
+    missing = policy.optional_features - set(OptionSettings(samples=args.self_consistency, self_check=args.self_check).enabled)
+    if missing:
+        raise InvalidRequest(f"--policy weighs {', '.join(sorted(missing))}: add --self-consistency K and/or --self-check")
     records, _ = _local_records(items, args)
+    extras = _option_extras(items, records, args)
     cloud = None if args.cloud == CLOUD_ORACLE else _cloud_correctness(items, args.cloud, args.cloud_token_env, args.cloud_model)
-    report = evaluate(items, records, policy, cloud)
+    report = evaluate(items, records, policy, cloud, extras)
     report["data"] = str(args.data)
     report["cloud"] = args.cloud
     if args.plot is not None:
@@ -192,6 +224,11 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", type=Path, help="GGUF model (default: the bundled SmolLM2-135M)")
     parser.add_argument("--threads", type=_positive_int, help="CPU threads for the local model")
     parser.add_argument("--max-tokens", type=_positive_int, default=DEFAULT_EVAL_MAX_TOKENS, help="local answer length cap")
+    parser.add_argument("--self-consistency", type=int, default=0, metavar="K", choices=range(0, 11),
+                        help="add the sc_agreement feature from K sampled answers (0-10; the daemon then needs "
+                             "policy.self_consistency_samples: K)")
+    parser.add_argument("--self-check", action="store_true",
+                        help="add the self_check_yes feature (the daemon then needs policy.self_check: true)")
 
 
 def register(subparsers: Any) -> None:
@@ -203,6 +240,7 @@ def register(subparsers: Any) -> None:
                       help="reach this share of cloud-only accuracy (0.95 or 95) at the lowest escalation rate")
     goal.add_argument("--budget", type=float, help="best accuracy escalating at most this share of requests (0-1)")
     cal.add_argument("--out", type=Path, help="write the policy YAML here (default: print it)")
+    cal.add_argument("--l2", default="1.0", help="ridge strength, or 'cv' to choose it by 5-fold cross-validation")
     cal.set_defaults(func=_cmd_calibrate)
 
     ev = subparsers.add_parser("eval", help="measure the escalation policy on labelled data")
@@ -215,6 +253,17 @@ def register(subparsers: Any) -> None:
     ev.add_argument("--curves", action="store_true", help="include the accuracy/escalation curves in --json")
     ev.add_argument("--plot", type=Path, help="write a PNG of accuracy against escalation rate")
     ev.set_defaults(func=_cmd_eval)
+
+
+def _l2_value(text: str, default: float) -> float:
+    """The --l2 value: a positive number."""
+    try:
+        value = float(text) if text else default
+    except ValueError:
+        raise InvalidRequest(f"--l2: {text!r} must be a positive number or 'cv'") from None
+    if not value > 0:
+        raise InvalidRequest(f"--l2: {text} must be positive")
+    return value
 
 
 def _positive_int(text: str) -> int:

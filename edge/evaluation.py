@@ -10,7 +10,7 @@ import json
 import math
 import re
 import tempfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -18,7 +18,7 @@ from typing import Any, Literal
 from edge.features import RequestShape, extract_features
 from edge.model import LocalModel
 from edge.pipeline import LOCAL_SYSTEM_PROMPT
-from edge.planner import SNIPPET_MIN_CONTEXT_CHARS, ContextDoc, plan_subquery, sanitize_request
+from edge.planner import SNIPPET_MIN_CONTEXT_CHARS, ContextDoc, Ranker, bm25_scores, plan_subquery, sanitize_request
 from edge.policy import LogisticPolicy, mean_logprob_confidence
 from edge.privacy import PrivacyFilter, Vault
 from shared.config import PrivacySettings
@@ -56,6 +56,7 @@ class LocalRecord:
     prompt_tokens: int
     truncated: bool
     correct: bool
+    entropies: tuple[float, ...] = ()  # per-token top-k entropies, beside `logprobs`
 
 
 def load_suite(path: Path) -> list[EvalItem]:
@@ -142,13 +143,15 @@ def run_local(
     records = []
     for index, item in enumerate(items):
         prompt = model.fit_prompt(local_messages(item), max_tokens)
-        text, logprobs = "", []
+        text, logprobs, entropies = "", [], []
         for event in model.generate(prompt.tokens, max_tokens, 0.0):
             text += event.text
             logprobs.append(event.logprob)
+            entropies.append(event.entropy)
         text = text.strip()
         records.append(
-            LocalRecord(item.id, text, tuple(logprobs), len(prompt.tokens), prompt.truncated, is_correct(text, item))
+            LocalRecord(item.id, text, tuple(logprobs), len(prompt.tokens), prompt.truncated, is_correct(text, item),
+                        tuple(entropies))
         )
         if progress is not None:
             progress(index + 1, len(items))
@@ -162,6 +165,7 @@ def save_records(path: Path, records: Iterable[LocalRecord], model_name: str) ->
         for record in records:
             row = asdict(record)
             row["logprobs"] = [round(v, 5) for v in record.logprobs]
+            row["entropies"] = [round(v, 5) for v in record.entropies]
             out.write(json.dumps({"model": model_name, **row}) + "\n")
 
 
@@ -170,7 +174,8 @@ def load_records(path: Path, model_name: str, items: Sequence[EvalItem]) -> list
     if not path.exists():
         return None
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    by_id = {row["id"]: row for row in rows if row.get("model") == model_name}
+    # A cache from before the entropy feature lacks `entropies`: regenerate it rather than feed the policy blanks.
+    by_id = {row["id"]: row for row in rows if row.get("model") == model_name and "entropies" in row}
     if set(by_id) != {item.id for item in items}:
         return None
     records = []
@@ -179,7 +184,7 @@ def load_records(path: Path, model_name: str, items: Sequence[EvalItem]) -> list
         # Correctness is re-scored, so a changed match rule never reads a stale label.
         records.append(
             LocalRecord(item.id, row["text"], tuple(row["logprobs"]), row["prompt_tokens"], row["truncated"],
-                        is_correct(row["text"], item))
+                        is_correct(row["text"], item), tuple(row["entropies"]))
         )
     return records
 
@@ -258,12 +263,17 @@ def savings_at(curve: Sequence[CurvePoint], cloud_only_accuracy: float, share: f
 # ---------------------------------------------------------------- features, bytes and the report
 
 
-def record_features(items: Sequence[EvalItem], records: Sequence[LocalRecord]) -> list[dict[str, float]]:
-    """The policy's features for each local attempt, exactly as the daemon computes them."""
-    return [
-        extract_features(RequestShape(item.prompt, item.context or ""), record.text, record.logprobs)
+def record_features(items: Sequence[EvalItem], records: Sequence[LocalRecord],
+                    extras: Sequence[Mapping[str, float]] | None = None) -> list[dict[str, float]]:
+    """The policy's features for each local attempt, exactly as the daemon computes them; `extras` holds each item's
+    optional features (self-consistency, self-check) when they were computed."""
+    rows = [
+        extract_features(RequestShape(item.prompt, item.context or ""), record.text, record.logprobs, record.entropies)
         for item, record in zip(items, records, strict=True)
     ]
+    if extras is not None:
+        rows = [{**row, **extra} for row, extra in zip(rows, extras, strict=True)]
+    return rows
 
 
 def full_bytes(item: EvalItem) -> int:
@@ -271,8 +281,13 @@ def full_bytes(item: EvalItem) -> int:
     return len(item.prompt.encode("utf-8")) + (len(item.context.encode("utf-8")) + 2 if item.context else 0)
 
 
-def subquery_bytes(items: Sequence[EvalItem]) -> list[int]:
-    """Bytes of the sanitized sub-query the planner would send for each item (user message only).
+def subquery_bytes(items: Sequence[EvalItem], ranker: Ranker = bm25_scores) -> list[int]:
+    """Bytes of the sanitized sub-query the planner would send for each item (user message only)."""
+    return [len(text.encode("utf-8")) for text in subquery_texts(items, ranker)]
+
+
+def subquery_texts(items: Sequence[EvalItem], ranker: Ranker = bm25_scores) -> list[str]:
+    """The sanitized sub-query (user message) the planner would send for each item, snippets picked by `ranker`.
 
     The pattern detectors pseudonymize here; NER would only swap names for placeholders of similar length.
     """
@@ -280,14 +295,24 @@ def subquery_bytes(items: Sequence[EvalItem]) -> list[int]:
         vault = Vault(Path(tmp) / "vault.db")
         try:
             privacy = PrivacyFilter(PrivacySettings(), vault, DEFAULT_DETECTORS)
-            sizes = []
+            texts = []
             for item in items:
                 docs = [ContextDoc("", item.context)] if item.context else []
                 request = sanitize_request(privacy, f"eval-{item.id}", item.prompt, docs)
-                sizes.append(len(plan_subquery(request).sent_text.encode("utf-8")))
+                texts.append(plan_subquery(request, ranker=ranker).sent_text)
         finally:
             vault.close()
-    return sizes
+    return texts
+
+
+def answer_kept(item: EvalItem, sent_text: str) -> bool:
+    """Whether the sub-query still holds the item's answer, so a cloud model could read it off the snippets."""
+    return _normalize(item.answer) in _normalize(sent_text)
+
+
+def long_context_ids(items: Sequence[EvalItem]) -> list[int]:
+    """Indices of the items whose context is long enough for snippet selection."""
+    return [i for i, item in enumerate(items) if item.context and len(item.context) >= SNIPPET_MIN_CONTEXT_CHARS]
 
 
 def _rate_accuracy(scores: Sequence[float], edge: Sequence[bool], cloud: Sequence[float],
@@ -302,21 +327,25 @@ def evaluate(
     records: Sequence[LocalRecord],
     policy: LogisticPolicy,
     cloud: Sequence[float] | None = None,
+    extras: Sequence[Mapping[str, float]] | None = None,
+    ranker: Ranker = bm25_scores,
 ) -> dict[str, Any]:
-    """The evaluation report: `cloud` is each item's cloud correctness (None: the oracle, always right)."""
+    """The evaluation report: `cloud` is each item's cloud correctness (None: the oracle, always right); `extras`
+    the optional features per item; `ranker` how sub-queries pick snippets."""
     n = len(items)
     edge = [r.correct for r in records]
     cloud_right = list(cloud) if cloud is not None else [1.0] * n
     cloud_only = sum(cloud_right) / n
-    rows = record_features(items, records)
+    rows = record_features(items, records, extras)
     scores = [policy.params.model.score(row) for row in rows]
     baseline = [mean_logprob_confidence(r.logprobs) for r in records]
     accuracy, rate, escalated = _rate_accuracy(scores, edge, cloud_right, policy.threshold)
     curve, base_curve = policy_curve(scores, edge, cloud_right), policy_curve(baseline, edge, cloud_right)
     oracle = oracle_curve(edge, cloud_right)
-    sent = subquery_bytes(items)
+    texts = subquery_texts(items, ranker)
+    sent = [len(text.encode("utf-8")) for text in texts]
     full = [full_bytes(item) for item in items]
-    long_ids = [i for i, item in enumerate(items) if item.context and len(item.context) >= SNIPPET_MIN_CONTEXT_CHARS]
+    long_ids = long_context_ids(items)
     savings, oracle_savings = savings_at(curve, cloud_only), savings_at(oracle, cloud_only)
     report: dict[str, Any] = {
         "n": n,
@@ -339,6 +368,7 @@ def evaluate(
             "n": len(long_ids),
             "cloud_bytes_ratio": sum(sent[i] for i in long_ids if escalated[i]) / max(1, sum(full[i] for i in long_ids)),
             "cloud_bytes_ratio_all_escalated": sum(sent[i] for i in long_ids) / max(1, sum(full[i] for i in long_ids)),
+            "answer_kept_share": sum(answer_kept(items[i], texts[i]) for i in long_ids) / max(1, len(long_ids)),
         },
         "by_kind": _by_kind(items, edge, escalated),
         "curves": {

@@ -17,6 +17,9 @@ from dataclasses import dataclass
 TASK_KINDS: tuple[str, ...] = ("arithmetic", "reasoning", "extraction", "lookup", "open")
 LOW_PROB = math.log(0.3)  # a token the model gave less than 30% is a "hesitant" token
 EMPTY_LOGPROB = -10.0  # the statistics of an empty answer: as unsure as it gets
+HIGH_ENTROPY = 1.0  # nats: a token drawn from a head flatter than ~3 equally likely candidates
+EMPTY_ENTROPY = math.log(10)  # an empty answer reads as the flattest top-10 head
+HEAD_TOKENS = 4  # the first tokens carry the answer itself; later ones are often fluent filler
 
 _NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
 _OPERATION = re.compile(r"\d\s*[-+*/×x÷]\s*\d")
@@ -74,7 +77,7 @@ def logprob_features(logprobs: Sequence[float]) -> dict[str, float]:
         }
     ordered = sorted(logprobs)
     n = len(ordered)
-    head = logprobs[: min(n, 4)]
+    head = logprobs[: min(n, HEAD_TOKENS)]
     return {
         "lp_mean": sum(ordered) / n,
         "lp_min": max(ordered[0], EMPTY_LOGPROB * 2),  # one pathological token must not dominate the sum
@@ -85,6 +88,25 @@ def logprob_features(logprobs: Sequence[float]) -> dict[str, float]:
         "lp_head_mean": sum(head) / len(head),
         "low_share": sum(1 for v in logprobs if v < LOW_PROB) / n,
         "log_tokens": math.log1p(n),
+    }
+
+
+def entropy_features(entropies: Sequence[float]) -> dict[str, float]:
+    """Mean, maximum, head mean and high-entropy share of the per-token top-k entropies (nats).
+
+    A token can be the likeliest and still come from a flat head; entropy sees that hesitation where the
+    chosen token's logprob does not. Means and shares keep the features comparable across answer lengths.
+    """
+    if not entropies:
+        return {"ent_mean": EMPTY_ENTROPY, "ent_max": EMPTY_ENTROPY, "ent_head_mean": EMPTY_ENTROPY,
+                "ent_high_share": 1.0}
+    n = len(entropies)
+    head = entropies[: min(n, HEAD_TOKENS)]
+    return {
+        "ent_mean": sum(entropies) / n,
+        "ent_max": max(entropies),
+        "ent_head_mean": sum(head) / len(head),
+        "ent_high_share": sum(1 for v in entropies if v > HIGH_ENTROPY) / n,
     }
 
 
@@ -144,13 +166,24 @@ def request_features(shape: RequestShape) -> dict[str, float]:
     return features
 
 
-def extract_features(shape: RequestShape, text: str, logprobs: Sequence[float]) -> dict[str, float]:
-    """Every feature of one local attempt, by name."""
+def extract_features(shape: RequestShape, text: str, logprobs: Sequence[float],
+                     entropies: Sequence[float] = ()) -> dict[str, float]:
+    """Every feature of one local attempt, by name.
+
+    `entropies` are the per-token top-k entropies; an attempt recorded without them (empty) gets the empty-answer
+    values, so a policy that weighs them must be fed them.
+    """
     return {
         **request_features(shape),
         **logprob_features(logprobs),
+        **entropy_features(entropies),
         **form_features(shape.question, text, shape.context),
     }
 
 
-FEATURE_NAMES: tuple[str, ...] = tuple(extract_features(RequestShape("q"), "a", [0.0]))
+FEATURE_NAMES: tuple[str, ...] = tuple(extract_features(RequestShape("q"), "a", [0.0], [0.0]))
+
+# Features that cost extra local model time (edge/self_check.py); only present when their option is on.
+SC_FEATURE = "sc_agreement"
+CHECK_FEATURE = "self_check_yes"
+OPTIONAL_FEATURES: tuple[str, ...] = (SC_FEATURE, CHECK_FEATURE)

@@ -34,6 +34,9 @@ class TokenEvent:
 
     text: str
     logprob: float
+    # Entropy (nats) of the top-k next-token probabilities this token was drawn from: a flat head means the
+    # model hesitated between candidates even when the one it chose was likely.
+    entropy: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +146,8 @@ class LocalModel:
                     break
                 # llama-cpp-python no longer copies logits out without logits_all; read the last row directly.
                 logits = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(self._n_vocab,))
-                yield TokenEvent(decoder.decode(llm.detokenize([token])), _token_logprob(logits, token))
+                logprob, entropy = _token_stats(logits, token)
+                yield TokenEvent(decoder.decode(llm.detokenize([token])), logprob, entropy)
                 if produced >= max_tokens or should_stop():
                     break
             tail = decoder.decode(b"", final=True)
@@ -153,8 +157,45 @@ class LocalModel:
             self._guard.release()
 
 
-def _token_logprob(logits: np.ndarray, token: int) -> float:
-    """log softmax(logits)[token], computed stably."""
-    peak = float(logits.max())
-    log_norm = peak + math.log(float(np.exp(logits - peak).sum()))
-    return float(logits[token]) - log_norm
+    def next_token_logprobs(self, prompt: Sequence[int], candidates: Sequence[str]) -> list[tuple[int, float]]:
+        """(token id, log P(next token)) after `prompt` for the first token of each candidate text (e.g. "Yes", "No")."""
+        if not self._guard.acquire(blocking=False):
+            raise RuntimeError("LocalModel.next_token_logprobs is not reentrant")
+        try:
+            llm = self._llm
+            # One sampling step evaluates the prompt (reusing the cached prefix); its logits row is all we need.
+            next(iter(llm.generate(list(prompt), temp=0.0, reset=True)))
+            logits = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(self._n_vocab,))
+            peak = float(logits.max())
+            log_norm = peak + math.log(float(np.exp(logits - peak).sum()))
+            result = []
+            for text in candidates:
+                ids = llm.tokenize(text.encode("utf-8"), add_bos=False, special=False)
+                if not ids:
+                    raise InvalidRequest(f"candidate {text!r} has no tokens")
+                result.append((ids[0], float(logits[ids[0]]) - log_norm))
+            return result
+        finally:
+            self._guard.release()
+
+
+TOP_K_ENTROPY = 10  # candidates the entropy feature looks at
+_ENTROPY_WINDOW = 12.0  # logits this far below the peak have p < 6e-6 × p_max: nothing to the top-k entropy
+
+
+def _token_stats(logits: np.ndarray, token: int, k: int = TOP_K_ENTROPY) -> tuple[float, float]:
+    """(log softmax(logits)[token], top-k entropy in nats), from one pass of exp over the vocabulary.
+
+    The top-k entropy is −Σ p·log p over the k most likely tokens, with p the full-vocabulary probabilities.
+    A full-vocabulary argpartition costs more than the softmax itself, so the candidates are first cut to the
+    logits within `_ENTROPY_WINDOW` of the peak (usually a handful); a token left out below that window would
+    add under 1e-4 nats.
+    """
+    shifted = logits - logits.max()  # reused for the softmax and the candidate cut: one pass fewer over the vocabulary
+    log_norm = math.log(float(np.exp(shifted).sum()))
+    near = shifted[shifted >= -_ENTROPY_WINDOW]
+    if near.size > k:
+        near = np.partition(near, near.size - k)[near.size - k:]
+    top = near.astype(np.float64) - log_norm
+    entropy = float(-(np.exp(top) * top).sum())
+    return float(shifted[token]) - log_norm, entropy

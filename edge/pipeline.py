@@ -14,12 +14,14 @@ from dataclasses import dataclass, field, replace
 
 from edge.budget import CloudBudget
 from edge.cloud_client import CloudBackend, CloudDelta, CloudDone
+from edge.embeddings import EmbeddingModel, make_ranker
 from edge.ledger import EgressLedger
 from edge.multipart import compose_answer, decide_parts, describe_routes, overall_route
 from edge.planner import ContextDoc, SanitizedRequest, SubQuery, plan_subquery, sanitize_request, split_questions
 from edge.policy import Decision, EscalationPolicy, LocalAttempt, Prefer, RequestFacts, Route
 from edge.privacy import EgressGuard, PrivacyFilter, StreamRestorer, Vault
 from edge.runner import ModelRunner
+from edge.self_check import option_features, option_settings
 from edge.sessions import MAX_SESSION_ID_CHARS, SessionStore, Turn, new_session_id
 from protos import cloud_pb2
 from shared.config import EdgeConfig
@@ -143,6 +145,10 @@ class AskPipeline:
         self.policy = policy
         self.cloud = cloud
         self.budget = budget  # the daily cloud token budget; None means no cap
+        # How escalations pick context snippets; an embedding model is only built (and loaded on first use) when asked for.
+        method = config.policy.snippets
+        embedder = None if method == "bm25" else EmbeddingModel(runner.model.path, config.model.n_threads)
+        self._ranker = make_ranker(method, embedder)
 
     # ------------------------------------------------------------ entry
 
@@ -287,13 +293,16 @@ class AskPipeline:
                     started = time.perf_counter()
                     prompt = await asyncio.to_thread(self.runner.model.fit_prompt, messages, max_tokens)
                     logprobs: list[float] = []
+                    entropies: list[float] = []
                     text = ""
                     async for event in self.runner.stream(prompt.tokens, max_tokens, temperature):
                         logprobs.append(event.logprob)
+                        entropies.append(event.entropy)
                         text += event.text
                         if live and event.text:
                             clock.mark_first_token()
                             yield event.text
+                    extra = await self._option_features(prompt.tokens, request, text)
                     clock.add("local_ms", started)
         except TimeoutError:
             raise DeadlineExceeded("the deadline passed while waiting for or running the local model") from None
@@ -305,8 +314,19 @@ class AskPipeline:
             LocalAttempt(
                 text.strip(), tuple(logprobs), len(prompt.tokens), prompt.truncated,
                 question=request.prompt, context=context, entity_count=sum(prov.entities.values()),
+                entropies=tuple(entropies), extra=extra,
             )
         )
+
+    async def _option_features(self, prompt: Sequence[int], request: AskInput, text: str) -> tuple[tuple[str, float], ...]:
+        """Self-consistency and self-check features, when the config turns them on (they cost local model time)."""
+        options = option_settings(self.config.policy)
+        if not options.enabled:
+            return ()
+        context = "\n\n".join(doc.text for doc in request.context)
+        features = await self.runner.call(option_features, self.runner.model, options, prompt, request.prompt,
+                                          text.strip(), context)
+        return tuple(features.items())
 
     async def _attempt_locally(self, request: AskInput, session_id: str, clock: _Clock, prov: Provenance) -> LocalAttempt:
         attempts: list[LocalAttempt] = []
@@ -380,7 +400,7 @@ class AskPipeline:
         # Offline mode: nothing is planned or recorded as sent while the cloud is known to be unreachable.
         self.cloud.check_online()
         t = time.perf_counter()
-        subquery: SubQuery = plan_subquery(sanitized, parts)
+        subquery: SubQuery = await asyncio.to_thread(plan_subquery, sanitized, parts, self._ranker)
         # Fail closed: the exact outbound text is scanned again; any finding or error stops the send.
         await asyncio.to_thread(self.guard.check, subquery.all_text)
         cfg = self.config.cloud

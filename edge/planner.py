@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -97,6 +97,10 @@ _STOPWORDS = frozenset(
 )
 
 
+Ranker = Callable[[str, Sequence[str]], list[float]]
+"""Scores chunks for a query, higher is more relevant; a chunk scoring 0 does not match at all."""
+
+
 def chunk_text(text: str) -> list[str]:
     """Sentences (or lines) of `text`, the unit snippets are chosen in."""
     return [piece.strip() for piece in _SENTENCE_END.split(text) if piece and piece.strip()]
@@ -130,13 +134,14 @@ def bm25_scores(query: str, chunks: Sequence[str]) -> list[float]:
     return scores
 
 
-def select_snippets(query: str, text: str, top_k: int = SNIPPET_TOP_K) -> list[str]:
-    """The chunks of `text` most relevant to `query`, in document order; the whole text when it is short
-    or when nothing matches (better to send what the policy already allowed than an unanswerable question)."""
+def select_snippets(query: str, text: str, top_k: int = SNIPPET_TOP_K, ranker: Ranker = bm25_scores) -> list[str]:
+    """The chunks of `text` most relevant to `query` by `ranker` (BM25 by default; edge/embeddings.py has the
+    embedding and hybrid rankers), in document order; the whole text when it is short or when nothing matches
+    (better to send what the policy already allowed than an unanswerable question)."""
     if len(text) < SNIPPET_MIN_CONTEXT_CHARS:
         return [text]
     chunks = chunk_text(text)
-    scores = bm25_scores(query, chunks)
+    scores = ranker(query, chunks)
     ranked = sorted(range(len(chunks)), key=lambda i: (-scores[i], i))
     keep = sorted(i for i in ranked[:top_k] if scores[i] > 0)
     if not keep or sum(len(chunks[i]) for i in keep) > SNIPPET_MAX_SHARE * len(text):
@@ -183,13 +188,13 @@ def split_questions(prompt: str) -> list[str]:
     return parts if len(parts) > 1 and all(p.endswith("?") for p in parts) else [prompt.strip()]
 
 
-def build_plan(request: SanitizedRequest) -> Plan:
+def build_plan(request: SanitizedRequest, ranker: Ranker = bm25_scores) -> Plan:
     """The plan for a request: each question with only the context snippets relevant to it."""
     parts = []
     for question in split_questions(request.prompt.text):
         snippets: list[str] = []
         for name, doc in request.context:
-            picked = select_snippets(question, doc.text)
+            picked = select_snippets(question, doc.text, ranker=ranker)
             label = f"[{name}] " if name else ""
             snippets.extend(label + s for s in picked if s.strip())
         parts.append(PlanPart(question=question, snippets=tuple(dict.fromkeys(snippets))))
@@ -209,10 +214,28 @@ def render_plan(plan: Plan) -> str:
     return "\n".join(lines)
 
 
-def plan_subquery(request: SanitizedRequest, parts: Sequence[int] | None = None) -> SubQuery:
+def sent_entity_counts(request: SanitizedRequest, sent_text: str) -> dict[str, int]:
+    """Sensitive spans in the text actually sent, by type: each distinct replacement (placeholder, redaction
+    marker, or allowed value) of the request, counted as often as it appears in `sent_text`. A part or a snippet
+    that leaves an entity out does not count it, so the ledger records what went, not what the request held."""
+    kinds: dict[str, str] = {}
+    for sanitized in (request.prompt, *(doc for _, doc in request.context)):
+        for span, replacement in zip(sanitized.spans, sanitized.replacements, strict=True):
+            kinds.setdefault(replacement, span.entity_type)
+    counts: dict[str, int] = {}
+    for replacement, kind in kinds.items():
+        found = sent_text.count(replacement) if replacement else 0
+        if found:
+            counts[kind] = counts.get(kind, 0) + found
+    return counts
+
+
+def plan_subquery(request: SanitizedRequest, parts: Sequence[int] | None = None,
+                  ranker: Ranker = bm25_scores) -> SubQuery:
     """One sub-query: the sanitized question with only the relevant, sanitized context snippets; with `parts`
     (0-based indices into the plan), only those parts and their snippets."""
-    plan = build_plan(request)
+    plan = build_plan(request, ranker)
     if parts is not None:
         plan = Plan(parts=tuple(plan.parts[i] for i in parts))
-    return SubQuery((("system", CLOUD_SYSTEM_PROMPT), ("user", render_plan(plan))), request.entity_counts, plan)
+    text = render_plan(plan)
+    return SubQuery((("system", CLOUD_SYSTEM_PROMPT), ("user", text)), sent_entity_counts(request, text), plan)

@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Protocol
 
 from edge.calibration import PolicyParams, load_params, params_from_yaml
-from edge.features import RequestShape, extract_features
+from edge.features import CHECK_FEATURE, OPTIONAL_FEATURES, SC_FEATURE, RequestShape, extract_features
 from shared.config import PolicySettings
+from shared.errors import ConfigError
 
 DEFAULT_POLICY_RESOURCE = "default_policy.yaml"
 
@@ -51,6 +52,8 @@ class LocalAttempt:
     question: str = ""
     context: str = ""
     entity_count: int = 0
+    entropies: tuple[float, ...] = ()  # per-token top-k entropies, beside `logprobs`
+    extra: tuple[tuple[str, float], ...] = ()  # optional features (self-consistency, self-check) when they are on
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,7 +199,14 @@ class LogisticPolicy(_RuledPolicy):
     def confidence(self, attempt: LocalAttempt) -> float:
         """The modelled probability that the local answer is right."""
         shape = RequestShape(attempt.question, attempt.context, attempt.entity_count)
-        return self.params.model.score(extract_features(shape, attempt.text, attempt.logprobs))
+        features = extract_features(shape, attempt.text, attempt.logprobs, attempt.entropies)
+        return self.params.model.score({**features, **dict(attempt.extra)})
+
+    @property
+    def optional_features(self) -> frozenset[str]:
+        """The optional features (edge/self_check.py) this policy weighs, which the daemon must then compute."""
+        return frozenset(name for name, weight in self.params.model.weights.items()
+                         if name in OPTIONAL_FEATURES and weight != 0.0)
 
 
 def _names(types: frozenset[str]) -> str:
@@ -207,4 +217,12 @@ def build_policy(settings: PolicySettings) -> EscalationPolicy:
     """The policy the config names: the calibrated logistic one by default, or the plain threshold."""
     if settings.kind == "threshold":
         return ThresholdPolicy(settings.confidence_threshold)
-    return LogisticPolicy.from_file(settings.file)
+    policy = LogisticPolicy.from_file(settings.file)
+    # A policy that weighs an optional feature it is never given would score every answer wrongly.
+    turned_on = {SC_FEATURE: settings.self_consistency_samples > 0, CHECK_FEATURE: settings.self_check}
+    missing = sorted(name for name in policy.optional_features if not turned_on[name])
+    if missing:
+        flags = {SC_FEATURE: "policy.self_consistency_samples > 0", CHECK_FEATURE: "policy.self_check: true"}
+        raise ConfigError(f"policy.file: {settings.file} weighs {', '.join(missing)}; turn on "
+                          f"{' and '.join(flags[m] for m in missing)}, or use a policy fitted without them")
+    return policy

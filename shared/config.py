@@ -137,6 +137,27 @@ class PrivacySettings(_Section):
         "strict (also every date, products and works).",
     )
     deny_list: dict[str, list[str]] = Field(
+    self_consistency_samples: int = Field(
+        0, ge=0, le=10,
+        description="Extra answers sampled per request for the `sc_agreement` feature (0: off). Needs a policy file "
+        "fitted with it (edge/default_policy_checks.yaml or `tandem calibrate --self-consistency K`).",
+    )
+    self_consistency_temperature: float = Field(
+        0.7, gt=0.0, le=2.0, description="Sampling temperature of the self-consistency answers."
+    )
+    self_consistency_max_tokens: int = Field(
+        16, ge=1, le=256, description="Tokens per self-consistency answer: the answer's key comes first."
+    )
+    self_check: bool = Field(
+        False,
+        description="Ask the local model \"Is this answer correct?\" and use P(yes) as the `self_check_yes` feature. "
+        "Needs a policy file fitted with it.",
+    )
+    snippets: Literal["bm25", "embedding", "hybrid"] = Field(
+        "bm25",
+        description="How escalations pick context snippets: BM25 over sentences, embedding similarity with the local "
+        "GGUF model in llama.cpp's embedding mode (loaded on first use), or both ranks combined.",
+    )
         default_factory=dict,
         description="User dictionary: entity type -> terms always treated as sensitive, as whole words in any case "
         "(e.g. {CLIENT: [Acme Corp], PROJECT: [Bluebird]}).",

@@ -3,8 +3,12 @@
 Runs the bundled model on both committed splits (reusing bench/results/local_<split>.jsonl when it was made
 by the same model), fits the policy on the calibration split, and measures it on the test split against the
 mean-logprob baseline, random and oracle routing, all in this one run, and on the shifted suite it never saw.
-Calibration stability is checked both ways: fitted on one split, measured on the other. Writes
-bench/results/eval.json and eval_test.png.
+Calibration stability is checked both ways: fitted on one split, measured on the other. The ridge strength is
+chosen by cross-validation on the calibration split alone, and feature-set ablations (without the top-k entropy
+features; with the optional self-consistency and self-check features when bench/eval/options.py has cached them)
+and the snippet rankers (BM25, embedding, hybrid) on the long-context items are measured in the same run.
+Writes bench/results/eval.json and eval_test.png (and, with --write-default, edge/default_policy.yaml and
+edge/default_policy_checks.yaml).
 """
 
 from __future__ import annotations
@@ -14,22 +18,29 @@ import json
 import platform
 import sys
 import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from edge.calibration import PolicyParams, calibrate, params_to_yaml
+from bench.eval.options import load_options, subset
+from edge.calibration import DEFAULT_L2, PolicyParams, calibrate, cross_validated_l2, params_to_yaml
 from edge.evaluation import (
     DEFAULT_EVAL_MAX_TOKENS,
     EvalItem,
     LocalRecord,
+    answer_kept,
     evaluate,
+    full_bytes,
     load_records,
     load_suite,
+    long_context_ids,
     plot_report,
     record_features,
     run_local,
     save_records,
+    subquery_texts,
 )
+from edge.features import CHECK_FEATURE, FEATURE_NAMES, SC_FEATURE
 from edge.policy import LogisticPolicy
 from shared import constants as C
 
@@ -59,11 +70,96 @@ def local_records(split: str, items: list[EvalItem], threads: int | None) -> lis
     return records
 
 
-def fit(split: str, items: list[EvalItem], records: list[LocalRecord]) -> PolicyParams:
+ENTROPY_FEATURES = ("ent_mean", "ent_max", "ent_head_mean", "ent_high_share")
+NO_ENTROPY = tuple(n for n in FEATURE_NAMES if n not in ENTROPY_FEATURES)
+OPTION_SETS: dict[str, tuple[str, ...]] = {
+    "self_consistency": (SC_FEATURE,), "self_check": (CHECK_FEATURE,), "both": (SC_FEATURE, CHECK_FEATURE),
+}
+
+
+def fit(split: str, items: list[EvalItem], records: list[LocalRecord], l2: float = DEFAULT_L2,
+        names: Sequence[str] = FEATURE_NAMES, extras: Sequence[Mapping[str, float]] | None = None) -> PolicyParams:
     """The policy calibrated on one split for 95% of (oracle) cloud-only accuracy."""
-    return calibrate(record_features(items, records), [r.correct for r in records], target_share=0.95,
-                     meta={"model": C.BUNDLED_MODEL_NAME, "data": f"bench/eval/{split}.jsonl",
-                           "max_tokens": DEFAULT_EVAL_MAX_TOKENS})
+    return calibrate(record_features(items, records, extras), [r.correct for r in records], target_share=0.95, l2=l2,
+                     names=names, meta={"model": C.BUNDLED_MODEL_NAME, "data": f"bench/eval/{split}.jsonl",
+                                        "max_tokens": DEFAULT_EVAL_MAX_TOKENS})
+
+
+def brief(report: dict[str, Any]) -> dict[str, float]:
+    """The routing figures the goals name."""
+    keys = ("auroc", "savings_at_95", "oracle_savings_at_95", "savings_vs_oracle", "escalation_rate", "accuracy")
+    return {k: round(report[k], 4) for k in keys}
+
+
+def ablations(data: dict[str, list[EvalItem]], records: dict[str, list[LocalRecord]], l2: float) -> dict[str, Any]:
+    """Feature sets and ridge strengths, each fitted on the calibration split, measured on test and shifted."""
+    variants = {
+        "without_entropy_l2_1": (NO_ENTROPY, DEFAULT_L2),
+        "with_entropy_l2_1": (FEATURE_NAMES, DEFAULT_L2),
+        "without_entropy_l2_cv": (NO_ENTROPY, l2),
+        f"with_entropy_l2_cv (shipped, l2={l2})": (FEATURE_NAMES, l2),
+    }
+    out = {}
+    for name, (names, strength) in variants.items():
+        policy = LogisticPolicy(fit("calibration", data["calibration"], records["calibration"], strength, names))
+        out[name] = {split: brief(evaluate(data[split], records[split], policy)) for split in ("test", UNSEEN)}
+    return out
+
+
+def option_study(data: dict[str, list[EvalItem]], records: dict[str, list[LocalRecord]], l2: float,
+                 write: bool) -> dict[str, Any] | None:
+    """What self-consistency and the self-check add on the test split (fitted on calibration), and their local time."""
+    options = {split: load_options(split, data[split]) for split in SPLITS}
+    if options["calibration"] is None or options["test"] is None:
+        return None
+    extras = {split: [{k: float(row[k]) for k in (SC_FEATURE, CHECK_FEATURE)} for row in rows]
+              for split, rows in options.items() if rows is not None}
+    # Every option set, the "none" baseline included, is fitted and measured on the same subsets.
+    items = {split: subset(data[split]) for split in SPLITS}
+    kept = {split: [records[split][data[split].index(item)] for item in items[split]] for split in SPLITS}
+    study: dict[str, Any] = {"n_calibration": len(items["calibration"]), "n_test": len(items["test"])}
+    for name, added in {"none": (), **OPTION_SETS}.items():
+        params = fit("calibration", items["calibration"], kept["calibration"], l2, (*FEATURE_NAMES, *added),
+                     extras["calibration"])
+        study[name] = brief(evaluate(items["test"], kept["test"], LogisticPolicy(params), extras=extras["test"]))
+        if name == "both" and write:
+            params.meta["options"] = {"policy.self_consistency_samples": 3, "policy.self_check": True}
+            (ROOT / "edge" / "default_policy_checks.yaml").write_text(params_to_yaml(params), encoding="utf-8")
+    timed = [r for r in options["test"] if "greedy_ms" in r]  # the items whose greedy answer was timed beside them
+    greedy = sum(float(r["greedy_ms"]) for r in timed)
+    study["local_time_vs_greedy"] = {
+        "items_timed": len(timed),
+        "greedy_ms_mean": round(greedy / len(timed), 1),
+        "self_consistency_extra": round(sum(float(r["sc_ms"]) for r in timed) / greedy, 3),
+        "self_check_extra": round(sum(float(r["check_ms"]) for r in timed) / greedy, 3),
+    }
+    study["samples"] = 3
+    return study
+
+
+def snippet_study(data: dict[str, list[EvalItem]], threads: int | None) -> dict[str, Any]:
+    """Snippet rankers on the long-context items of test and shifted: bytes sent (every item escalated), whether
+    the answer is still in what is sent, and the selection time."""
+    from edge.embeddings import EmbeddingModel, make_ranker
+    from shared.model_files import resolve_model
+
+    embedder = EmbeddingModel(resolve_model(None, None)[0], threads)
+    items = [item for split in ("test", UNSEEN) for item in (data[split][i] for i in long_context_ids(data[split]))]
+    full = sum(full_bytes(item) for item in items)
+    study: dict[str, Any] = {"n": len(items)}
+    for method in ("bm25", "embedding", "hybrid"):
+        ranker = make_ranker(method, embedder)
+        if method != "bm25":
+            ranker("warm up", ["load the model before timing"])
+        started = time.perf_counter()
+        texts = subquery_texts(items, ranker)
+        elapsed = time.perf_counter() - started
+        study[method] = {
+            "cloud_bytes_ratio_all_escalated": round(sum(len(t.encode("utf-8")) for t in texts) / full, 4),
+            "answer_kept_share": round(sum(answer_kept(i, t) for i, t in zip(items, texts, strict=True)) / len(items), 4),
+            "ms_per_item": round(1e3 * elapsed / len(items), 1),
+        }
+    return study
 
 
 def headline(report: dict[str, Any]) -> dict[str, Any]:
@@ -76,11 +172,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--write-default", action="store_true", help="also write edge/default_policy.yaml")
     parser.add_argument("--threads", type=int, help="CPU threads for the local model")
+    parser.add_argument("--no-snippets", action="store_true", help="skip the snippet-ranker study (loads the embedder)")
     args = parser.parse_args()
 
     data = {split: load_suite(SUITE / f"{split}.jsonl") for split in (*SPLITS, UNSEEN)}
     records = {split: local_records(split, items, args.threads) for split, items in data.items()}
-    fitted = {split: fit(split, data[split], records[split]) for split in SPLITS}
+    # The ridge strength comes from the calibration split alone; the shifted suite stays unseen.
+    l2, cv_losses = cross_validated_l2(record_features(data["calibration"], records["calibration"]),
+                                       [r.correct for r in records["calibration"]])
+    fitted = {split: fit(split, data[split], records[split], l2) for split in SPLITS}
     shifted = evaluate(data[UNSEEN], records[UNSEEN], LogisticPolicy(fitted["calibration"]))
     if args.write_default:
         (ROOT / "edge" / "default_policy.yaml").write_text(params_to_yaml(fitted["calibration"]), encoding="utf-8")
@@ -109,10 +209,15 @@ def main() -> None:
         "calibration_in_sample": headline(in_sample),
         "shifted_unseen": {**headline(shifted), "by_kind": shifted["by_kind"]},
         "stability": stability,
+        "l2_cross_validation": {"chosen": l2, "held_out_log_loss": {str(k): round(v, 4) for k, v in cv_losses.items()}},
+        "ablations": ablations(data, records, l2),
+        "options": option_study(data, records, l2, args.write_default),
+        "snippets": None if args.no_snippets else snippet_study(data, args.threads),
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "eval.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    print(json.dumps({"test": headline(main_report), "shifted_unseen": headline(shifted), "stability": stability},
+    print(json.dumps({"test": headline(main_report), "shifted_unseen": headline(shifted), "stability": stability,
+                      **{k: results[k] for k in ("l2_cross_validation", "ablations", "options", "snippets")}},
                      indent=2))
 
 

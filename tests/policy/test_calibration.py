@@ -8,6 +8,7 @@ import pytest
 
 from edge.calibration import (
     calibrate,
+    cross_validated_l2,
     fit_logistic,
     params_from_yaml,
     params_to_yaml,
@@ -95,3 +96,16 @@ def test_yaml_round_trip_keeps_scores() -> None:
 def test_bad_policy_files_name_the_field(text: str, field: str) -> None:
     with pytest.raises(ConfigError, match=field):
         params_from_yaml(text, "policy.yaml")
+
+
+def test_cross_validation_picks_weak_shrinkage_for_a_strong_signal_and_strong_for_noise() -> None:
+    rows, labels = _synthetic(200, 5)
+    chosen, losses = cross_validated_l2(rows, labels, names=("lp_mean", "kind_arithmetic", "repetition"))
+    assert set(losses) == {0.1, 0.3, 1.0, 3.0, 10.0, 30.0} and losses[chosen] == min(losses.values())
+    assert chosen <= 3.0
+    rng = random.Random(9)
+    noise = [{f"f{j}": rng.gauss(0, 1) for j in range(20)} for _ in range(60)]
+    coin = [rng.random() < 0.5 for _ in range(60)]
+    assert cross_validated_l2(noise, coin, names=[f"f{j}" for j in range(20)])[0] >= 10.0
+    with pytest.raises(InvalidRequest, match="at least 10 rows"):
+        cross_validated_l2(rows[:5], labels[:5])

@@ -113,13 +113,20 @@ def test_committed_suite_shape() -> None:
 
 def test_record_cache_round_trip_rescores_and_checks_the_model(tmp_path: Path) -> None:
     items = [EvalItem("a", "q?", None, "Paris", "contains"), EvalItem("b", "q?", None, "7", "numeric")]
-    records = [LocalRecord("a", "It is Paris.", (-0.1,), 10, False, False), LocalRecord("b", "8", (-1.0,), 10, False, True)]
+    records = [LocalRecord("a", "It is Paris.", (-0.1,), 10, False, False, (0.4,)),
+               LocalRecord("b", "8", (-1.0,), 10, False, True, (1.2,))]
     path = tmp_path / "cache.jsonl"
     save_records(path, records, "m1")
     again = load_records(path, "m1", items)
     assert again is not None and [r.correct for r in again] == [True, False]  # labels come from the match rule
+    assert [r.entropies for r in again] == [(0.4,), (1.2,)]
     assert load_records(path, "other-model", items) is None
     assert load_records(path, "m1", items[:1]) is None
+    # A cache written before the entropy feature is stale: the policy must not be fed blank entropies.
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    path.write_text("".join(json.dumps({k: v for k, v in r.items() if k != "entropies"}) + "\n" for r in rows),
+                    encoding="utf-8")
+    assert load_records(path, "m1", items) is None
 
 
 def test_report_on_the_committed_test_split() -> None:

@@ -123,3 +123,19 @@ def test_plans_are_data_checked_against_the_schema(raw: dict[str, object], where
 def test_a_valid_plan_parses() -> None:
     plan = parse_plan('{"parts": [{"question": "Who manages it?", "snippets": ["The depot is managed by <PERSON_1>."]}]}')
     assert plan.parts[0].snippets == ("The depot is managed by <PERSON_1>.",)
+
+
+def test_each_part_records_the_entities_of_the_text_it_sends(tmp_path: Path) -> None:
+    vault = Vault(tmp_path / "vault.db")
+    try:
+        request = sanitize_request(
+            PrivacyFilter(PrivacySettings(), vault, DEFAULT_DETECTORS), "s3",
+            "Is dana.reyes@example.com still the contact? And what is 4821 + 7395? And who wrote to ops@example.org?",
+            [],
+        )
+    finally:
+        vault.close()
+    assert request.entity_counts == {"EMAIL_ADDRESS": 2}
+    assert plan_subquery(request, parts=[0]).entity_counts == {"EMAIL_ADDRESS": 1}
+    assert plan_subquery(request, parts=[1]).entity_counts == {}  # nothing sensitive in the arithmetic part
+    assert plan_subquery(request).entity_counts == {"EMAIL_ADDRESS": 2}
