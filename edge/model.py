@@ -156,7 +156,6 @@ class LocalModel:
         finally:
             self._guard.release()
 
-
     def next_token_logprobs(self, prompt: Sequence[int], candidates: Sequence[str]) -> list[tuple[int, float]]:
         """(token id, log P(next token)) after `prompt` for the first token of each candidate text (e.g. "Yes", "No")."""
         if not self._guard.acquire(blocking=False):

@@ -122,21 +122,6 @@ class PolicySettings(_Section):
     confidence_threshold: float = Field(
         C.DEFAULT_CONFIDENCE_THRESHOLD, ge=0.0, le=1.0, description="Escalate when local confidence is below this (kind 'threshold')."
     )
-
-
-class PrivacySettings(_Section):
-    entities: dict[str, EntityAction] = Field(
-        default_factory=dict,
-        description="Action per entity type (EMAIL_ADDRESS, PHONE_NUMBER, CREDIT_CARD, ...); unlisted types are pseudonymized.",
-    )
-    default_action: EntityAction = Field("pseudonymize", description="Action for entity types not listed in `entities`.")
-    preset: Literal["relaxed", "balanced", "strict"] = Field(
-        "balanced",
-        description="Strictness: relaxed (validated patterns, NER for people), balanced (all patterns, secrets, "
-        "encoded values, NER for people/organisations/places/nationalities, proper-noun runs, cued names), "
-        "strict (also every date, products and works).",
-    )
-    deny_list: dict[str, list[str]] = Field(
     self_consistency_samples: int = Field(
         0, ge=0, le=10,
         description="Extra answers sampled per request for the `sc_agreement` feature (0: off). Needs a policy file "
@@ -158,6 +143,21 @@ class PrivacySettings(_Section):
         description="How escalations pick context snippets: BM25 over sentences, embedding similarity with the local "
         "GGUF model in llama.cpp's embedding mode (loaded on first use), or both ranks combined.",
     )
+
+
+class PrivacySettings(_Section):
+    entities: dict[str, EntityAction] = Field(
+        default_factory=dict,
+        description="Action per entity type (EMAIL_ADDRESS, PHONE_NUMBER, CREDIT_CARD, ...); unlisted types are pseudonymized.",
+    )
+    default_action: EntityAction = Field("pseudonymize", description="Action for entity types not listed in `entities`.")
+    preset: Literal["relaxed", "balanced", "strict"] = Field(
+        "balanced",
+        description="Strictness: relaxed (validated patterns, NER for people), balanced (all patterns, secrets, "
+        "encoded values, NER for people/organisations/places/nationalities, proper-noun runs, cued names), "
+        "strict (also every date, products and works).",
+    )
+    deny_list: dict[str, list[str]] = Field(
         default_factory=dict,
         description="User dictionary: entity type -> terms always treated as sensitive, as whole words in any case "
         "(e.g. {CLIENT: [Acme Corp], PROJECT: [Bluebird]}).",
