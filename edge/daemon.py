@@ -18,6 +18,7 @@ from grpc_reflection.v1alpha import reflection
 
 from edge.budget import CloudBudget
 from edge.cloud_client import CloudBackend, GrpcCloudClient
+from edge.heap import hand_back_freed_memory
 from edge.ledger import EgressLedger
 from edge.metrics import EdgeMetrics, MeteredPipeline
 from edge.model import LocalModel
@@ -174,6 +175,7 @@ async def serve(config: EdgeConfig, on_ready: Callable[[EdgeDaemon], None] | Non
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    hand_back_freed_memory()  # before the model and NER load, whose freed scratch memory would otherwise stay resident
     daemon = EdgeDaemon(config)
     await daemon.start()
     if on_ready and not stop.is_set():

@@ -47,6 +47,29 @@ class PromptInfo:
     truncated: bool
 
 
+def llama_options(settings: ModelSettings) -> dict[str, Any]:
+    """Keyword arguments for `llama_cpp.Llama` from the model settings (the benchmark's raw baseline uses them too)."""
+    import llama_cpp
+
+    quantized_kv = settings.kv_cache_type == "q8_0"
+    kv_type = llama_cpp.GGML_TYPE_Q8_0 if quantized_kv else llama_cpp.GGML_TYPE_F16
+    return {
+        "n_ctx": settings.n_ctx,
+        "n_threads": settings.n_threads,
+        "n_gpu_layers": settings.gpu_layers,
+        "seed": settings.seed,
+        # The compute buffer is sized for n_ubatch tokens; llama.cpp's default ties it to n_batch.
+        "n_batch": settings.n_batch,
+        "n_ubatch": settings.n_batch,
+        "type_k": kv_type,
+        "type_v": kv_type,
+        # A quantized V cache only works with flash attention; f16 keeps llama.cpp's default path.
+        "flash_attn": quantized_kv,
+        "logits_all": False,
+        "verbose": False,
+    }
+
+
 class LocalModel:
     """One llama.cpp model instance; `generate` must only run on one thread at a time (the daemon serializes it)."""
 
@@ -71,15 +94,7 @@ class LocalModel:
         except ImportError as exc:  # pragma: no cover - depends on the install
             raise ModelError("llama-cpp-python is not installed: pip install 'tandem[edge]'") from exc
         try:
-            return Llama(
-                model_path=str(self.path),
-                n_ctx=settings.n_ctx,
-                n_threads=settings.n_threads,
-                n_gpu_layers=settings.gpu_layers,
-                seed=settings.seed,
-                logits_all=False,
-                verbose=False,
-            )
+            return Llama(model_path=str(self.path), **llama_options(settings))
         except (ValueError, RuntimeError, OSError) as exc:
             raise ModelError(f"failed to load model {self.path}: {exc}") from None
 
@@ -198,3 +213,4 @@ def _token_stats(logits: np.ndarray, token: int, k: int = TOP_K_ENTROPY) -> tupl
     top = near.astype(np.float64) - log_norm
     entropy = float(-(np.exp(top) * top).sum())
     return float(shifted[token]) - log_norm, entropy
+

@@ -128,7 +128,10 @@ def run(size: Size, out: Path) -> dict[str, Any]:
             asyncio.run(async_sections())
             peak = daemon.peak_rss_mb()
             raw_peak = raw_memory.measure(N_THREADS, N_CTX, size.decode_max_tokens)
+            # llama.cpp's stock KV cache (f16), to show what the daemon's default (q8_0) saves, side by side.
+            raw_stock_peak = raw_memory.measure(N_THREADS, N_CTX, size.decode_max_tokens, kv_cache_type="f16")
             results["memory"].update({
+                "raw_llama_f16_kv_peak_rss_mb": raw_stock_peak,
                 "daemon_peak_rss_mb": peak,
                 "daemon_peak_over_model_mb": peak - results["model"]["file_mb"],
                 "raw_llama_peak_rss_mb": raw_peak,

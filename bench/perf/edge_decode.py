@@ -19,8 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from bench.perf.stats import paired_difference, paired_ratio, summary
+from edge.model import llama_options
 from edge.pipeline import LOCAL_SYSTEM_PROMPT
 from edge.sdk import EdgeClient
+from shared.config import DEFAULT_KV_CACHE_TYPE, KvCacheType, ModelSettings
 
 DECODE_PROMPT = "Write a long, detailed story about a lighthouse keeper who finds a message in a bottle."
 ARMS = ("raw_generate", "sdk_daemon", "raw_completion", "raw_completion_logprobs")
@@ -47,11 +49,12 @@ class Run:
         return self.tokens / self.total_s if self.total_s else 0.0
 
 
-def load_llama(model_path: Path, n_ctx: int, n_threads: int, logits_all: bool) -> Any:
-    """A raw llama_cpp.Llama with the daemon's settings."""
+def load_llama(model_path: Path, n_ctx: int, n_threads: int, logits_all: bool, kv_cache_type: KvCacheType = DEFAULT_KV_CACHE_TYPE) -> Any:
+    """A raw llama_cpp.Llama with the daemon's settings (the same `llama_options` its model loader uses)."""
     from llama_cpp import Llama
 
-    return Llama(model_path=str(model_path), n_ctx=n_ctx, n_threads=n_threads, seed=0, logits_all=logits_all, verbose=False)
+    options = llama_options(ModelSettings(n_ctx=n_ctx, n_threads=n_threads, kv_cache_type=kv_cache_type))
+    return Llama(model_path=str(model_path), **{**options, "logits_all": logits_all})
 
 
 def prompt_tokens(llm: Any, prompt: str) -> list[int]:

@@ -68,6 +68,9 @@ def rows(r: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                     "(report)", "n/a"))  # fmt: skip
         out.append((f"… bare llama-cpp-python process's peak over model file ({mem['raw_llama_peak_rss_mb']:.0f} MB peak), MB",
                     f"{mem['raw_llama_peak_rss_mb'] - r['model']['file_mb']:.0f}", "(baseline)", "n/a"))  # fmt: skip
+        if "raw_llama_f16_kv_peak_rss_mb" in mem:
+            out.append(("… the same bare process with llama.cpp's stock f16 KV cache, peak over model file, MB",
+                        f"{mem['raw_llama_f16_kv_peak_rss_mb'] - r['model']['file_mb']:.0f}", "(reference)", "n/a"))  # fmt: skip
     cm = r.get("cloud_memory")
     if cm:
         out.append(("Cloud RSS per 100 concurrent streams, MB", f"{cm['rss_per_100_streams_mb']:.1f}", "(report)", "n/a"))

