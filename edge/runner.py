@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
@@ -97,13 +97,17 @@ class ModelRunner:
             else:
                 self._lock.release()
 
-    async def stream(self, prompt: Sequence[int], max_tokens: int, temperature: float) -> AsyncIterator[TokenEvent]:
+    async def stream(self, prompt: Sequence[int], max_tokens: int, temperature: float) -> AsyncGenerator[TokenEvent, None]:
         """Generate on the model thread, token by token; call only inside `turn()`. Stops the model when the consumer goes away."""
-        async for batch in self.stream_batches(prompt, max_tokens, temperature):
-            for event in batch:
-                yield event
+        batches = self.stream_batches(prompt, max_tokens, temperature)
+        try:
+            async for batch in batches:
+                for event in batch:
+                    yield event
+        finally:
+            await batches.aclose()  # now, not when the garbage collector gets to it: this stops the model
 
-    async def stream_batches(self, prompt: Sequence[int], max_tokens: int, temperature: float) -> AsyncIterator[list[TokenEvent]]:
+    async def stream_batches(self, prompt: Sequence[int], max_tokens: int, temperature: float) -> AsyncGenerator[list[TokenEvent], None]:
         """Like `stream`, but each step yields every token that is ready: one token while the consumer keeps up
         (so the first arrives at once), several when it lags, so the consumer can send them in one message."""
         loop = asyncio.get_running_loop()
