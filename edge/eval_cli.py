@@ -90,7 +90,7 @@ def _share(value: float | None) -> float | None:
 
 
 def _cmd_calibrate(args: argparse.Namespace) -> int:
-    from edge.calibration import DEFAULT_L2, calibrate, cross_validated_l2, params_to_yaml
+    from edge.calibration import calibrate, cross_validated_l2, params_to_yaml
     from edge.features import FEATURE_NAMES
     from edge.self_check import OptionSettings
 
@@ -99,7 +99,7 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     extras = _option_extras(items, records, args)
     names = (*FEATURE_NAMES, *OptionSettings(samples=args.self_consistency, self_check=args.self_check).enabled)
     rows, labels = record_features(items, records, extras), [r.correct for r in records]
-    l2 = cross_validated_l2(rows, labels, names)[0] if args.l2 == "cv" else _l2_value(args.l2, DEFAULT_L2)
+    l2 = cross_validated_l2(rows, labels, names)[0] if args.l2 == "cv" else float(args.l2)
     params = calibrate(
         rows,
         labels,
@@ -240,7 +240,8 @@ def register(subparsers: Any) -> None:
                       help="reach this share of cloud-only accuracy (0.95 or 95) at the lowest escalation rate")
     goal.add_argument("--budget", type=float, help="best accuracy escalating at most this share of requests (0-1)")
     cal.add_argument("--out", type=Path, help="write the policy YAML here (default: print it)")
-    cal.add_argument("--l2", default="1.0", help="ridge strength, or 'cv' to choose it by 5-fold cross-validation")
+    cal.add_argument("--l2", type=_l2_value, default=1.0,
+                     help="ridge strength (default 1.0), or 'cv' to choose it by 5-fold cross-validation")
     cal.set_defaults(func=_cmd_calibrate)
 
     ev = subparsers.add_parser("eval", help="measure the escalation policy on labelled data")
@@ -255,14 +256,16 @@ def register(subparsers: Any) -> None:
     ev.set_defaults(func=_cmd_eval)
 
 
-def _l2_value(text: str, default: float) -> float:
-    """The --l2 value: a positive number."""
+def _l2_value(text: str) -> float | str:
+    """An argparse type for --l2: a positive number, or 'cv'."""
+    if text == "cv":
+        return text
     try:
-        value = float(text) if text else default
+        value = float(text)
     except ValueError:
-        raise InvalidRequest(f"--l2: {text!r} must be a positive number or 'cv'") from None
+        raise argparse.ArgumentTypeError(f"{text!r} must be a positive number or 'cv'") from None
     if not value > 0:
-        raise InvalidRequest(f"--l2: {text} must be positive")
+        raise argparse.ArgumentTypeError(f"{text} must be positive")
     return value
 
 

@@ -86,7 +86,7 @@ def _policy_file(tmp_path: Path, weights: dict[str, float]) -> Path:
 
 def test_a_policy_weighing_an_option_needs_it_turned_on(tmp_path: Path) -> None:
     path = _policy_file(tmp_path, {SC_FEATURE: 1.5, CHECK_FEATURE: 0.0})
-    with pytest.raises(ConfigError, match="sc_agreement.*self_consistency_samples"):
+    with pytest.raises(ConfigError, match=r"sc_agreement.*self_consistency_samples"):
         build_policy(PolicySettings(file=path))
     policy = build_policy(PolicySettings(file=path, self_consistency_samples=3))
     assert isinstance(policy, LogisticPolicy) and policy.optional_features == {SC_FEATURE}
@@ -112,3 +112,21 @@ def test_options_with_the_real_model(model: LocalModel) -> None:
     assert 0.0 < features[CHECK_FEATURE] < 1.0
     scored = model.next_token_logprobs(prompt, ["Paris", "The"])
     assert all(lp <= 0.0 for _, lp in scored) and scored[0][0] != scored[1][0]
+
+
+def test_eval_cli_refuses_a_policy_whose_options_are_off(tmp_path: Path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    suite = tmp_path / "suite.jsonl"
+    suite.write_text(json.dumps({"id": "a", "prompt": "What is 2 + 2?", "answer": "4", "match": "numeric"}) + "\n",
+                     encoding="utf-8")
+    policy = _policy_file(tmp_path, {CHECK_FEATURE: 0.8})
+    done = subprocess.run([sys.executable, "-m", "edge", "eval", "--data", str(suite), "--policy", str(policy)],
+                          capture_output=True, text=True, timeout=120, cwd=Path(__file__).resolve().parents[2])
+    assert done.returncode == 2, done.stderr
+    assert "self_check_yes" in done.stderr and "--self-check" in done.stderr and "Traceback" not in done.stderr
+    bad_l2 = subprocess.run([sys.executable, "-m", "edge", "calibrate", "--data", str(suite), "--l2", "-1"],
+                            capture_output=True, text=True, timeout=120, cwd=Path(__file__).resolve().parents[2])
+    assert bad_l2.returncode == 2 and "--l2" in bad_l2.stderr and "must be positive" in bad_l2.stderr
