@@ -10,6 +10,7 @@ import ipaddress
 import re
 
 from shared.privacy.addresses import postcodes_by_context
+from shared.privacy.first_names import is_first_name
 from shared.privacy.spans import Span
 
 # --------------------------------------------------------------------------- IBAN
@@ -239,7 +240,7 @@ _STREET_SUFFIXES = (
     "Mews|Mill|Mills|Mission|Motorway|Mount|Mountains?|Mtn|Neck|Orchard|Oval|Overpass|Park|Parks|Parkway|Pkwy|"
     "Pass|Passage|Path|Pike|Pines?|Place|Pl|Plains?|Plaza|Plz|Points?|Ports?|Prairie|Radial|Ramp|Ranch|Rapids?|Rest|"
     "Ridges?|River|Road|Rd|Roads|Route|Rte|Row|Rue|Run|Shoals?|Shores?|Skyway|Springs?|Spurs?|Squares?|Sq|Station|"
-    "Sta|Stravenue|Streams?|Street|St|Streets|Summit|Terrace|Ter|Throughway|Trace|Track|Trafficway|Trail|Trl|"
+    "Sta|Stravenue|Streams?|Street|St|Str|Streets|Summit|Terrace|Ter|Throughway|Trace|Track|Trafficway|Trail|Trl|"
     "Trailer|Tunnel|Turnpike|Tpke|Underpass|Unions?|Valleys?|Viaduct|Views?|Villages?|Ville|Vista|Walks?|Wall|Way|"
     "Ways|Wells?"
 )
@@ -272,7 +273,7 @@ class StreetAddressDetector:
 
 # International street forms: a street word first ("Via Roma 12", "Rue de la Paix 5") or a German compound.
 _STREET_FIRST = re.compile(
-    _WORD_START + r"(?:Via|Viale|Piazza|Corso|Largo|Rua|Rúa|R\.|Travessa|Praça|Trg|Plac|Aleja|Al\.|Avenida|Av\.|Calle|Carrer|Paseo|Rue|Chemin|Boulevard|Allée|Place|"
+    _WORD_START + r"(?:Via|Viale|Piazza|Corso|Largo|Rua|Rúa|R\.|C/|Travessa|Praça|Trg|Plac|Aleja|Al\.|Avenida|Av\.|Calle|Carrer|Paseo|Rue|Chemin|Boulevard|Allée|Place|"
     r"Straße|Strasse|Ulica|ul\.|Calea|Strada)\s+(?:(?:[a-z]{1,3}\s+){0,2}[A-ZÀ-Ý][\w'’.-]*\s+){1,4}\d{1,5}[A-Za-z]?\b"
 )
 _STREET_COMPOUND = re.compile(_WORD_START + r"[A-ZÄÖÜ][a-zäöüß]+(?:straße|strasse|str\.|weg|gasse|platz|allee|ring|damm|ufer)\s+\d{1,5}[a-z]?\b")
@@ -341,6 +342,10 @@ _AGE = re.compile(
 _TITLED_NAME = re.compile(r"\b(?:Mr|Mrs|Ms|Mx|Miss|Dr|Prof|Sir|Dame|Madam|Mme|Mlle|Herr|Frau)\.?\s+[A-ZÀ-ÖØ-ÞĀ-Ž][\w'’-]+(?:\s+[A-ZÀ-ÖØ-ÞĀ-Ž][\w'’-]+){0,2}")
 
 
+# "Wiktor H Ek", "Inunnguaq J. Kristiansen": a given name, a middle initial, a family name.
+_INITIALED_NAME = re.compile(r"\b([A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ'’-]+)[ \t]+[A-Z]\.?[ \t]+[A-ZÀ-ÖØ-Þ][\w'’-]*[a-zà-öø-ÿ][\w'’-]*")
+
+
 class AgeAndTitleDetector:
     """Ages ('aged 42', '42 years old') and honorific-led names ('Mrs. Jane Roe')."""
 
@@ -350,6 +355,8 @@ class AgeAndTitleDetector:
         """Every age and titled name in `text`."""
         spans = [Span(m.start(), m.end(), "AGE", 0.8) for m in _AGE.finditer(text)]
         spans.extend(Span(m.start(), m.end(), "PERSON", 0.8) for m in _TITLED_NAME.finditer(text))
+        # Only after a known first name: "Vitamin D Supplements" has the same shape.
+        spans.extend(Span(m.start(), m.end(), "PERSON", 0.7) for m in _INITIALED_NAME.finditer(text) if is_first_name(m.group(1)))
         return spans
 
 

@@ -41,7 +41,7 @@ _STREET_ENDINGS = (
     "straße|strasse|str\\.|gasse|platz|allee|ring|damm|ufer|"
     "utca|út|u\\.|körút|krt\\.|tér|sor|"
     "ulica|ul\\.|cesta|ulice|nábřeží|náměstí|"
-    "tie|katu|kuja|polku|tänav|iela|gatvė|bakken|stien"
+    "tie|katu|kuja|polku|tänav|põik|iela|gatvė|bakken|stien|rakpart|etorbidea|kalea"
 )
 _ENDING_STREET = re.compile(
     rf"\b(?:{_CAP_WORD}[ \t]+){{0,3}}[A-ZÀ-ÖØ-ÞĀ-Ž][\w'’-]*(?:{_STREET_ENDINGS})(?:[ \t]+{_PARTICLE})?[ \t]+{_HOUSE_NUMBER}"

@@ -23,7 +23,9 @@ _HEADS = (
     "midwife|veterinarian|optometrist|dietitian|nutritionist|chemist|physicist|biologist|geologist|investigator|"
     "detective|guard|firefighter|trainer|coach|instructor|professor|lecturer|tutor|researcher|executive|"
     "landscaper|gardener|janitor|housekeeper|cleaner|dispatcher|controller|estimator|appraiser|underwriter|adjuster|"
-    "examiner|teller|banker|trader|advisor|adviser|strategist|scheduler|drafter|tester|maker|smith|finisher|polisher"
+    "examiner|teller|banker|trader|advisor|adviser|strategist|scheduler|drafter|tester|maker|smith|finisher|polisher|"
+    "caretaker|closer|keeper|sitter|groomer|porter|courier|clerk|runner|cook|server|bartender|waiter|waitress|host|"
+    "hostess|usher|steward|stewardess|conductor|operator|mover|roofer|mason|painter|plasterer|glazier|upholsterer"
 )
 _MODIFIER = r"[A-Za-z][a-z'’-]*"
 # Up to five modifiers (with "and" or a comma between two of them), then the head noun.

@@ -30,6 +30,7 @@ def addresses(text: str) -> list[str]:
         ("The bus station is on Escuadro 26", "Escuadro 26"),
         ("It is 2159 46 rue Nationale 7 today", "2159 46 rue Nationale 7"),
         ("Meet at 46 rue Nationale, Paris", "46 rue Nationale"),
+        ("The restaurant is at 23822 Bem rakpart 79.", "Bem rakpart 79."),
         ("Sight Sciences\\nPSC 2778, Box 0772\nAPO AP 64906\\nMobile", "PSC 2778, Box 0772\nAPO AP 64906"),
         ("I'd like a taxi to the corner of Põllu 59 and Teruyoshi Courts. Thanks", "the corner of Põllu 59 and Teruyoshi Courts"),
     ],

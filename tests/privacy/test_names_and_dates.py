@@ -67,3 +67,11 @@ def test_years_in_context_are_dates_in_balanced_only() -> None:
     assert ("DATE_TIME", "1970") in found and ("DATE_TIME", "2020") in found
     assert all(value != "1999" for _, value in found)  # "has 1999 members" places nothing in time
     assert not [f for f in DateOfBirthDetector(numeric_dates=False).detect(text)]
+
+
+def test_a_first_name_with_a_middle_initial_takes_the_family_name() -> None:
+    from shared.privacy.patterns import AgeAndTitleDetector
+
+    text = "Wiktor H Ek lives here; Maria N. Bergström too; Vitamin D Supplements do not."
+    found = [text[s.start : s.end] for s in AgeAndTitleDetector().detect(text) if s.entity_type == "PERSON"]
+    assert found == ["Wiktor H Ek", "Maria N. Bergström"]

@@ -20,6 +20,7 @@ def titles(text: str) -> list[str]:
         ("I used to work for UBS-ETF MSCI EM.M/USD as Occupational health nurse, but quit.", "Occupational health nurse"),
         ("Emilia Artemieva\nDredge, excavating, and loading machine operator\nTellurian Inc.", "Dredge, excavating, and loading machine operator"),
         ("She works as a food technologist in Oslo.", "food technologist"),
+        ("Edna H. McCoy, the Veterinary assistants and laboratory animal caretaker, said", "Veterinary assistants and laboratory animal caretaker"),
     ],
 )
 def test_titles_tied_to_a_person(text: str, title: str) -> None:
