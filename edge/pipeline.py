@@ -10,6 +10,7 @@ import re
 import secrets
 import time
 from collections.abc import AsyncIterator, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass, field, replace
 
 from edge.budget import CloudBudget
@@ -295,13 +296,18 @@ class AskPipeline:
                     logprobs: list[float] = []
                     entropies: list[float] = []
                     text = ""
-                    async for event in self.runner.stream(prompt.tokens, max_tokens, temperature):
-                        logprobs.append(event.logprob)
-                        entropies.append(event.entropy)
-                        text += event.text
-                        if live and event.text:
-                            clock.mark_first_token()
-                            yield event.text
+                    batches = self.runner.stream_batches(prompt.tokens, max_tokens, temperature)
+                    async with aclosing(batches):  # a caller that leaves stops the model now
+                        # Tokens that piled up while the last piece was being sent go out as one piece (one
+                        # gRPC message); while the caller keeps up, each batch is one token, the first at once.
+                        async for batch in batches:
+                            piece = "".join([event.text for event in batch])
+                            logprobs.extend([event.logprob for event in batch])
+                            entropies.extend([event.entropy for event in batch])
+                            text += piece
+                            if live and piece:
+                                clock.mark_first_token()
+                                yield piece
                     extra = await self._option_features(prompt.tokens, request, text)
                     clock.add("local_ms", started)
         except TimeoutError:
