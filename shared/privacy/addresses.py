@@ -22,7 +22,7 @@ _POSTCODE_AFTER = re.compile(
     r"(?:\d{3,6}(?:[ -]\d{2,4})?(?!\d)|[A-Z]\d[A-Z][ \t]?\d[A-Z]\d\b|[A-Z]{1,2}\d[A-Z\d]?[ \t]\d[A-Z]{2}\b)"
 )
 _POSTCODE_CONTEXT = re.compile(
-    r"\b(?:zip|zip\s*code|postcode|postal\s*code|post\s*code|plz|cap)\s*(?:is|:|#)?\s*(\d{3,6}(?:[ -]\d{2,4})?)\b",
+    r"\b(?:zip|zip\s*code|postcode|postal\s*code|post\s*code|plz|cap)\s*(?:is|:|#)?\s*(\d{2,6}[ -]\d{2,4}|\d{3,6})\b",
     re.IGNORECASE,
 )
 

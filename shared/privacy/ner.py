@@ -209,7 +209,9 @@ def _speaker_labels(doc: Any) -> list[Span]:
 
 
 # "my name is haneen", "a company called tech stop": a name follows, whatever its case.
-_STRONG_CUES = re.compile(r"\b(?:my name is|name is|named|called|dear)\s+$", re.IGNORECASE)
+_STRONG_CUES = re.compile(
+    r"\b(?:my name is|name is|named|called|dear|(?:first|last|family|sur|given)\s?name(?:\s+is)?\s*[?:]?)\s+$", re.IGNORECASE
+)
 # Weaker cues ("this is code") take only proper nouns.
 _WEAK_CUES = re.compile(r"\b(?:i am|i'm|this is|regards,?|thanks,?|sincerely,?)\s+$", re.IGNORECASE)
 MAX_CUED_TOKENS = 2
@@ -220,7 +222,8 @@ def _cued_names(doc: Any) -> list[Span]:
     spans = []
     text = doc.text
     for token in doc:
-        if not (token.is_alpha and not token.is_stop and token.pos_ in ("PROPN", "NOUN")):
+        # An unknown name is often mis-tagged ("Lebrun" as a verb); a capitalised one counts whatever its tag.
+        if not (token.is_alpha and not token.is_stop and (token.pos_ in ("PROPN", "NOUN") or token.text[:1].isupper())):
             continue
         window = max(0, token.idx - 20)
         strong = _STRONG_CUES.search(text, window, token.idx)

@@ -242,7 +242,7 @@ _STREET_SUFFIXES = (
     "Ridges?|River|Road|Rd|Roads|Route|Rte|Row|Rue|Run|Shoals?|Shores?|Skyway|Springs?|Spurs?|Squares?|Sq|Station|"
     "Sta|Stravenue|Streams?|Street|St|Str|Streets|Summit|Terrace|Ter|Throughway|Trace|Track|Trafficway|Trail|Trl|"
     "Trailer|Tunnel|Turnpike|Tpke|Underpass|Unions?|Valleys?|Viaduct|Views?|Villages?|Ville|Vista|Walks?|Wall|Way|"
-    "Ways|Wells?"
+    "Ways|Wells?|Close|Rise|Parade|Promenade|Esplanade|Quay|Wharf|Chase|Grange|Vale|Wynd"
 )
 _SECONDARY = r"(?:,?\s+(?:Apt\.?|Apartment|Suite|Ste\.?|Unit|Room|Rm\.?|Floor|Fl\.?|#)\s*[A-Za-z0-9-]+)?"
 _CITY_STATE_ZIP = r"(?:,?\s+(?:[A-Z][a-z]+(?:\s+[A-Z][a-z]+){0,2},?\s+)?[A-Z]{2}\s+\d{5}(?:-\d{4})?)?"

@@ -49,13 +49,13 @@ _ENDING_STREET = re.compile(
 )
 # "The bus station is on Escuadro 26", "lives at Baarlandhof 68": a name and a number after a place preposition.
 _AFTER_PREPOSITION = re.compile(
-    rf"(?<=\b(?:on|at)[ \t])(?:the[ \t]+\w+[ \t]+side[ \t]+of[ \t]+)?{_CAP_WORD}(?:[ \t]+{_CAP_WORD}){{0,2}}[ \t]+\d{{1,4}}\b"
+    rf"(?<=\b(?:on|at)[ \t])(?:the[ \t]+\w+[ \t]+side[ \t]+of[ \t]+)?{_CAP_WORD}(?:[ \t]+(?:{_PARTICLE}[ \t]+)?{_CAP_WORD}){{0,2}}[ \t]+\d{{1,4}}\b"
     r"(?![.:,/]\d|[ \t]*(?:%|am\b|pm\b|a\.m|p\.m|percent|minutes?|hours?|days?|years?|times?|people|items?))"
 )
 
 # "the corner of Põllu 59 and Teruyoshi Courts": two streets, up to the end of the clause.
 _CORNER = re.compile(
-    r"(?:(?<=\\[nt])|\b)(?:the[ \t]+)?corner[ \t]+of[ \t]+[^.,;:!?\n\\]{2,60}?[ \t]+and[ \t]+[^.,;:!?\n\\]{2,40}?(?=[ \t]*(?:[.,;:!?\n\\]|$))",
+    r"(?:(?<=\\[nt])|\b)(?:the[ \t]+)?corner[ \t]+of[ \t]+(?:[^.,;:!?\n\\]|\.(?=[ \t])){2,60}?[ \t]+and[ \t]+[^.,;:!?\n\\]{2,40}?(?=[ \t]*(?:[.,;:!?\n\\]|$))",
     re.IGNORECASE,
 )
 # French and Belgian order: number, street word, name ("46 rue Nationale", "12, avenue de la Gare").

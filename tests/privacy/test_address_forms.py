@@ -31,6 +31,8 @@ def addresses(text: str) -> list[str]:
         ("It is 2159 46 rue Nationale 7 today", "2159 46 rue Nationale 7"),
         ("Meet at 46 rue Nationale, Paris", "46 rue Nationale"),
         ("The restaurant is at 23822 Bem rakpart 79.", "Bem rakpart 79."),
+        ("Pedestrians must enter on Fuente del Gallo 47 only", "Fuente del Gallo 47"),
+        ("Stop at the corner of Csabai kapu 70. and Franz Canyon, please", "the corner of Csabai kapu 70. and Franz Canyon"),
         ("Sight Sciences\\nPSC 2778, Box 0772\nAPO AP 64906\\nMobile", "PSC 2778, Box 0772\nAPO AP 64906"),
         ("I'd like a taxi to the corner of Põllu 59 and Teruyoshi Courts. Thanks", "the corner of Põllu 59 and Teruyoshi Courts"),
     ],
@@ -80,3 +82,9 @@ def test_address_tail_stops_at_a_sentence_or_a_field() -> None:
     assert addresses(text) == ["12 Main Street, Springfield"]
     text = "12 Main Street\\nPhone: 555 0100"
     assert addresses(text) == ["12 Main Street"]
+
+
+def test_more_street_suffixes_and_postcodes() -> None:
+    assert addresses("We'll meet at 43 Farrar Parade tomorrow") == ["43 Farrar Parade"]
+    text = "ZIP: 42-609"
+    assert [text[s.start : s.end] for s in detect_all(text, pattern_detectors("balanced"))] == ["42-609"]

@@ -59,3 +59,9 @@ def test_lower_case_names_after_a_naming_cue() -> None:
     assert "haneen" in hidden
     assert "tech" in hidden
     assert "hello" not in hidden and "work" not in hidden
+
+
+def test_a_name_after_a_last_name_question() -> None:
+    text = "What's your last name? Lebrun"
+    found = {text[s.start : s.end] for s in detect_all(text, build_detectors("balanced"))}
+    assert "Lebrun" in found
