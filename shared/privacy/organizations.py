@@ -56,7 +56,13 @@ MAX_JOIN_GAP_CHARS = 8
 # Between two pieces of one name: spaces, slashes, dashes, dots, '&', and short codes ("2X", "1/1000", "N/%").
 _JOIN_GAP = re.compile(r"(?:[ \t/&.+%-]|\b[A-Z0-9]{1,4}\b|\d+(?:[./]\d+)*)*")
 # A legal form or code fragment right after an organisation ("Inc.", "CO.LTD.", "/GBP", "-ENER").
-_TRAILING = re.compile(rf"(?:,?[ \t]+(?:{_LEGAL_FORMS})(?!\w)|[/-][A-Z0-9][\w.]*(?<!\.)|[ \t]+[A-Z0-9]{{1,3}}\b(?![ \t]+[a-z]))+")
+_TRAILING = re.compile(
+    # a listed security first ("6.25% Senior Notes due 2028"), then legal forms, code fragments, short codes
+    r"(?:[ \t]+\d+(?:\.\d+)?%(?:[ \t]+(?:[A-Z][\w.]*|due|of|\d{4}))*"
+    rf"|,?[ \t]+(?:{_LEGAL_FORMS})(?!\w)|[/-][A-Z0-9][\w.]*(?<!\.)|[ \t]+[A-Z0-9]{{1,3}}\b(?![ \t]+[a-z]|[.,]\d))+"
+)
+# After an organisation written in capitals, the capitals go on ("ARLINGTON ASSET/7% RED PFD SH S B").
+_TRAILING_CAPS = re.compile(r"(?:[ \t/-]+[A-Z0-9][A-Z0-9.&%/-]*(?![\w]))+")
 
 
 def assemble_organizations(text: str, spans: list[Span]) -> list[Span]:
@@ -82,5 +88,10 @@ def assemble_organizations(text: str, spans: list[Span]) -> list[Span]:
             tail = _TRAILING.match(text, span.end, limit)
             if tail:
                 span = Span(span.start, tail.end(), span.entity_type, span.score)
+            value = text[span.start : span.end]
+            if value.isupper() and len(value) > 3:
+                caps = _TRAILING_CAPS.match(text, span.end, limit)
+                if caps:
+                    span = Span(span.start, caps.end(), span.entity_type, span.score)
         widened.append(span)
     return widened

@@ -46,3 +46,16 @@ def test_proper_nouns_alone_are_not_joined_into_an_organization() -> None:
     text = "Paris and Rome"
     spans = [Span(0, 5, "PROPER_NOUN"), Span(10, 14, "PROPER_NOUN")]
     assert assemble_organizations(text, spans) == spans
+
+
+@pytest.mark.parametrize(
+    ("text", "piece", "whole"),
+    [
+        ("I work for ARLINGTON ASSET/7% RED PFD SH S B", "ARLINGTON", "ARLINGTON ASSET/7% RED PFD SH S B"),
+        ("MVC Capital Inc. 6.25% Senior Notes due 2028 is listed", "MVC Capital Inc.", "MVC Capital Inc. 6.25% Senior Notes due 2028"),
+    ],
+)
+def test_an_organisation_takes_its_share_class_or_security(text: str, piece: str, whole: str) -> None:
+    start = text.index(piece)
+    [span] = assemble_organizations(text, [Span(start, start + len(piece), "ORGANIZATION")])
+    assert text[span.start : span.end] == whole
