@@ -6,7 +6,7 @@ mean-logprob baseline, random and oracle routing, all in this one run, and on th
 Calibration stability is checked both ways: fitted on one split, measured on the other. The ridge strength is
 chosen by cross-validation on the calibration split alone, and feature-set ablations (without the top-k entropy
 features; with the optional self-consistency and self-check features when bench/eval/options.py has cached them)
-and the snippet rankers (BM25, embedding, hybrid) on the long-context items are measured in the same run.
+are measured in the same run (the snippet rankers are measured by bench/eval/snippets.py).
 Writes bench/results/eval.json and eval_test.png (and, with --write-default, edge/default_policy.yaml and
 edge/default_policy_checks.yaml).
 """
@@ -28,17 +28,13 @@ from edge.evaluation import (
     DEFAULT_EVAL_MAX_TOKENS,
     EvalItem,
     LocalRecord,
-    answer_kept,
     evaluate,
-    full_bytes,
     load_records,
     load_suite,
-    long_context_ids,
     plot_report,
     record_features,
     run_local,
     save_records,
-    subquery_texts,
 )
 from edge.features import CHECK_FEATURE, FEATURE_NAMES, SC_FEATURE
 from edge.policy import LogisticPolicy
@@ -137,31 +133,6 @@ def option_study(data: dict[str, list[EvalItem]], records: dict[str, list[LocalR
     return study
 
 
-def snippet_study(data: dict[str, list[EvalItem]], threads: int | None) -> dict[str, Any]:
-    """Snippet rankers on the long-context items of test and shifted: bytes sent (every item escalated), whether
-    the answer is still in what is sent, and the selection time."""
-    from edge.embeddings import EmbeddingModel, make_ranker
-    from shared.model_files import resolve_model
-
-    embedder = EmbeddingModel(resolve_model(None, None)[0], threads)
-    items = [item for split in ("test", UNSEEN) for item in (data[split][i] for i in long_context_ids(data[split]))]
-    full = sum(full_bytes(item) for item in items)
-    study: dict[str, Any] = {"n": len(items)}
-    for method in ("bm25", "embedding", "hybrid"):
-        ranker = make_ranker(method, embedder)
-        if method != "bm25":
-            ranker("warm up", ["load the model before timing"])
-        started = time.perf_counter()
-        texts = subquery_texts(items, ranker)
-        elapsed = time.perf_counter() - started
-        study[method] = {
-            "cloud_bytes_ratio_all_escalated": round(sum(len(t.encode("utf-8")) for t in texts) / full, 4),
-            "answer_kept_share": round(sum(answer_kept(i, t) for i, t in zip(items, texts, strict=True)) / len(items), 4),
-            "ms_per_item": round(1e3 * elapsed / len(items), 1),
-        }
-    return study
-
-
 def headline(report: dict[str, Any]) -> dict[str, Any]:
     """The report without its curves and per-kind table."""
     return {k: v for k, v in report.items() if k not in ("curves", "by_kind")}
@@ -172,7 +143,6 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--write-default", action="store_true", help="also write edge/default_policy.yaml")
     parser.add_argument("--threads", type=int, help="CPU threads for the local model")
-    parser.add_argument("--no-snippets", action="store_true", help="skip the snippet-ranker study (loads the embedder)")
     args = parser.parse_args()
 
     data = {split: load_suite(SUITE / f"{split}.jsonl") for split in (*SPLITS, UNSEEN)}
@@ -212,12 +182,11 @@ def main() -> None:
         "l2_cross_validation": {"chosen": l2, "held_out_log_loss": {str(k): round(v, 4) for k, v in cv_losses.items()}},
         "ablations": ablations(data, records, l2),
         "options": option_study(data, records, l2, args.write_default),
-        "snippets": None if args.no_snippets else snippet_study(data, args.threads),
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "eval.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     print(json.dumps({"test": headline(main_report), "shifted_unseen": headline(shifted), "stability": stability,
-                      **{k: results[k] for k in ("l2_cross_validation", "ablations", "options", "snippets")}},
+                      **{k: results[k] for k in ("l2_cross_validation", "ablations", "options")}},
                      indent=2))
 
 

@@ -8,10 +8,11 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from edge.calibration import load_params
+from edge.calibration import LogisticModel, PolicyParams, load_params, params_to_yaml
 from edge.daemon import EdgeDaemon
 from edge.ledger import EgressLedger
 from edge.policy import LogisticPolicy
@@ -135,3 +136,26 @@ def test_eval_against_a_real_openai_compatible_cloud(
     # The same small model upstream: its accuracy is measured, not assumed perfect.
     assert 0.0 <= report["cloud_accuracy"] < 1.0
     assert report["cloud"] == cloud.service.embedded.base_url
+
+
+@pytest.mark.slow
+def test_daemon_computes_the_optional_features_and_picks_hybrid_snippets(
+    cloud: CloudHandle, make_daemon: Any, tmp_path: Path
+) -> None:
+    # A policy over the two optional features only: with them missing its score would be exactly sigmoid(0) = 0.5.
+    names = ("sc_agreement", "self_check_yes")
+    model = LogisticModel({n: 1.0 for n in names}, {n: 0.0 for n in names}, {n: 1.0 for n in names}, 0.0)
+    policy = tmp_path / "checks.yaml"
+    policy.write_text(params_to_yaml(PolicyParams(model, 0.01)), encoding="utf-8")
+    daemon = make_daemon(cloud.target, cloud.token, policy={
+        "file": str(policy), "self_consistency_samples": 2, "self_consistency_max_tokens": 8, "self_check": True,
+        "snippets": "hybrid",
+    })
+    context = FILLER * 6 + NEEDLE + " " + FILLER * 6
+    with EdgeClient(daemon.socket_path) as client:
+        easy = client.ask("What is the capital of France?", max_tokens=16)
+        long = client.ask("What is the access code for the river depot?", context={"notes.txt": context},
+                          prefer="cloud", max_tokens=16)
+    assert easy.route == "local" and 0.5 < easy.confidence < 0.9, (easy.confidence, easy.reason)
+    assert long.route == "cloud", long.reason
+    assert NEEDLE in long.sent_text and len(long.sent_text) < 0.3 * len(context)
