@@ -140,7 +140,7 @@ class PolicySettings(_Section):
     self_consistency_samples: int = Field(
         0, ge=0, le=10,
         description="Extra answers sampled per request for the `sc_agreement` feature (0: off). Needs a policy file "
-        "fitted with it (edge/default_policy_checks.yaml or `tandem calibrate --self-consistency K`).",
+        "fitted with it (`tandem calibrate --self-consistency K`).",
     )
     self_consistency_temperature: float = Field(
         0.7, gt=0.0, le=2.0, description="Sampling temperature of the self-consistency answers."
@@ -151,7 +151,7 @@ class PolicySettings(_Section):
     self_check: bool = Field(
         False,
         description="Ask the local model \"Is this answer correct?\" and use P(yes) as the `self_check_yes` feature. "
-        "Needs a policy file fitted with it.",
+        "Needs a policy file fitted with it (`tandem calibrate --self-check`).",
     )
     snippets: Literal["bm25", "embedding", "hybrid"] = Field(
         "bm25",

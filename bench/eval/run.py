@@ -7,8 +7,7 @@ Calibration stability is checked both ways: fitted on one split, measured on the
 chosen by cross-validation on the calibration split alone, and feature-set ablations (without the top-k entropy
 features; with the optional self-consistency and self-check features when bench/eval/options.py has cached them)
 are measured in the same run (the snippet rankers are measured by bench/eval/snippets.py).
-Writes bench/results/eval.json and eval_test.png (and, with --write-default, edge/default_policy.yaml and
-edge/default_policy_checks.yaml).
+Writes bench/results/eval.json and eval_test.png (and, with --write-default, edge/default_policy.yaml).
 """
 
 from __future__ import annotations
@@ -23,18 +22,22 @@ from pathlib import Path
 from typing import Any
 
 from bench.eval.options import load_options, subset
-from edge.calibration import DEFAULT_L2, PolicyParams, calibrate, cross_validated_l2, params_to_yaml
+from edge.calibration import DEFAULT_L2, PolicyParams, calibrate, cross_validated_l2, fit_logistic, params_to_yaml
 from edge.evaluation import (
     DEFAULT_EVAL_MAX_TOKENS,
     EvalItem,
     LocalRecord,
+    auroc,
     evaluate,
     load_records,
     load_suite,
+    oracle_curve,
     plot_report,
+    policy_curve,
     record_features,
     run_local,
     save_records,
+    savings_at,
 )
 from edge.features import CHECK_FEATURE, FEATURE_NAMES, SC_FEATURE
 from edge.policy import LogisticPolicy
@@ -102,34 +105,66 @@ def ablations(data: dict[str, list[EvalItem]], records: dict[str, list[LocalReco
     return out
 
 
-def option_study(data: dict[str, list[EvalItem]], records: dict[str, list[LocalRecord]], l2: float,
-                 write: bool) -> dict[str, Any] | None:
-    """What self-consistency and the self-check add on the test split (fitted on calibration), and their local time."""
-    options = {split: load_options(split, data[split]) for split in SPLITS}
-    if options["calibration"] is None or options["test"] is None:
+def cv_scores(rows: Sequence[Mapping[str, float]], labels: Sequence[bool], names: Sequence[str],
+              l2: float, folds: int = 5) -> list[float]:
+    """Each row's score from a policy fitted on the other folds (row i is in fold i mod folds)."""
+    scores = [0.0] * len(rows)
+    for fold in range(folds):
+        train = [i for i in range(len(rows)) if i % folds != fold]
+        model = fit_logistic([rows[i] for i in train], [labels[i] for i in train], l2, names)
+        for i in range(fold, len(rows), folds):
+            scores[i] = model.score(rows[i])
+    return scores
+
+
+def option_study(data: dict[str, list[EvalItem]], records: dict[str, list[LocalRecord]], l2: float) -> dict[str, Any] | None:
+    """What self-consistency and the self-check add, from bench/eval/options.py's cache: 5-fold cross-validation on
+    the calibration subset it covers (the shifted suite is not touched), and on the test subset when that is cached
+    too (fitted on calibration); with their local time per item."""
+    cal_rows = load_options("calibration", data["calibration"])
+    if cal_rows is None:
         return None
-    extras = {split: [{k: float(row[k]) for k in (SC_FEATURE, CHECK_FEATURE)} for row in rows]
-              for split, rows in options.items() if rows is not None}
-    # Every option set, the "none" baseline included, is fitted and measured on the same subsets.
-    items = {split: subset(data[split]) for split in SPLITS}
-    kept = {split: [records[split][data[split].index(item)] for item in items[split]] for split in SPLITS}
-    study: dict[str, Any] = {"n_calibration": len(items["calibration"]), "n_test": len(items["test"])}
-    for name, added in {"none": (), **OPTION_SETS}.items():
-        params = fit("calibration", items["calibration"], kept["calibration"], l2, (*FEATURE_NAMES, *added),
-                     extras["calibration"])
-        study[name] = brief(evaluate(items["test"], kept["test"], LogisticPolicy(params), extras=extras["test"]))
-        if name == "both" and write:
-            params.meta["options"] = {"policy.self_consistency_samples": 3, "policy.self_check": True}
-            (ROOT / "edge" / "default_policy_checks.yaml").write_text(params_to_yaml(params), encoding="utf-8")
-    timed = [r for r in options["test"] if "greedy_ms" in r]  # the items whose greedy answer was timed beside them
-    greedy = sum(float(r["greedy_ms"]) for r in timed)
-    study["local_time_vs_greedy"] = {
-        "items_timed": len(timed),
-        "greedy_ms_mean": round(greedy / len(timed), 1),
-        "self_consistency_extra": round(sum(float(r["sc_ms"]) for r in timed) / greedy, 3),
-        "self_check_extra": round(sum(float(r["check_ms"]) for r in timed) / greedy, 3),
+    keys = (SC_FEATURE, CHECK_FEATURE)
+    items = subset(data["calibration"])
+    kept = [records["calibration"][data["calibration"].index(item)] for item in items]
+    labels = [r.correct for r in kept]
+    rows = record_features(items, kept, [{k: float(row[k]) for k in keys} for row in cal_rows])
+    study: dict[str, Any] = {
+        "n_calibration_subset": len(items),
+        "samples": 3,
+        "max_tokens": 16,
+        "feature_alone_auroc": {k: round(auroc([row[k] for row in rows], labels), 4) for k in keys},
+        "cv_on_calibration_subset": {},
+        "local_ms_per_item": {
+            "self_consistency": round(sum(float(r["sc_ms"]) for r in cal_rows) / len(cal_rows), 1),
+            "self_check": round(sum(float(r["check_ms"]) for r in cal_rows) / len(cal_rows), 1),
+        },
     }
-    study["samples"] = 3
+    for name, added in {"none": (), **OPTION_SETS}.items():
+        scores = cv_scores(rows, labels, (*FEATURE_NAMES, *added), l2)
+        curve = policy_curve(scores, labels, [1.0] * len(labels))
+        oracle = savings_at(oracle_curve(labels, [1.0] * len(labels)), 1.0)
+        study["cv_on_calibration_subset"][name] = {
+            "auroc": round(auroc(scores, labels), 4),
+            "savings_vs_oracle": round(savings_at(curve, 1.0) / oracle, 4) if oracle else 0.0,
+        }
+    test_rows = load_options("test", data["test"])
+    if test_rows is not None:
+        test_items = subset(data["test"])
+        test_kept = [records["test"][data["test"].index(item)] for item in test_items]
+        extras = [{k: float(row[k]) for k in keys} for row in test_rows]
+        study["test_subset"] = {}
+        for name, added in {"none": (), **OPTION_SETS}.items():
+            params = fit("calibration", items, kept, l2, (*FEATURE_NAMES, *added),
+                         [{k: float(row[k]) for k in keys} for row in cal_rows])
+            study["test_subset"][name] = brief(evaluate(test_items, test_kept, LogisticPolicy(params), extras=extras))
+        timed = [r for r in test_rows if "greedy_ms" in r]  # the items whose greedy answer was timed beside them
+        greedy = sum(float(r["greedy_ms"]) for r in timed)
+        study["local_time_vs_greedy"] = {
+            "items_timed": len(timed),
+            "self_consistency_extra": round(sum(float(r["sc_ms"]) for r in timed) / greedy, 3),
+            "self_check_extra": round(sum(float(r["check_ms"]) for r in timed) / greedy, 3),
+        }
     return study
 
 
@@ -181,7 +216,7 @@ def main() -> None:
         "stability": stability,
         "l2_cross_validation": {"chosen": l2, "held_out_log_loss": {str(k): round(v, 4) for k, v in cv_losses.items()}},
         "ablations": ablations(data, records, l2),
-        "options": option_study(data, records, l2, args.write_default),
+        "options": option_study(data, records, l2),
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "eval.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
