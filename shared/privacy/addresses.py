@@ -21,6 +21,8 @@ _POSTCODE_AFTER = re.compile(
     r"^(?:[ \t]*,?[ \t]*(?:\\n)?[ \t]*)(?:[A-Z]{2}[ \t]+)?"
     r"(?:\d{3,6}(?:[ -]\d{2,4})?(?!\d)|[A-Z]\d[A-Z][ \t]?\d[A-Z]\d\b|[A-Z]{1,2}\d[A-Z\d]?[ \t]\d[A-Z]{2}\b)"
 )
+# "in", "at", "near", "from" right before a proper noun: the word names a place.
+_PLACE_PREPOSITION = re.compile(r"\b(?:in|at|near|from)[ \t]+$")
 _POSTCODE_CONTEXT = re.compile(
     r"\b(?:zip|zip\s*code|postcode|postal\s*code|post\s*code|plz|cap)\s*(?:is|:|#)?\s*(\d{2,6}[ -]\d{2,4}|\d{3,6})\b",
     re.IGNORECASE,
@@ -50,7 +52,10 @@ def assemble_addresses(text: str, spans: list[Span]) -> list[Span]:
             for span in group:
                 if span.entity_type == "STREET_ADDRESS":
                     span = _widen_address(text, span.start, span.end, span.score)
-                elif span.entity_type == "LOCATION":
+                elif span.entity_type == "LOCATION" or (
+                    span.entity_type == "PROPER_NOUN" and _PLACE_PREPOSITION.search(text, max(0, span.start - 8), span.start)
+                ):
+                    # A proper noun after "in"/"at" and before a postcode is a town ("support X in LAHTI 15170").
                     span = Span(span.start, _with_postcode(text, span.end), span.entity_type, span.score)
                 out.append(span)
         group.clear()
@@ -81,6 +86,8 @@ _TAIL_PART = re.compile(
     r"|\d{3,6}(?:[ -]\d{2,4})?(?:[ \t]?[A-Z]{2}\b)?(?!\d)"  # a postcode ("3526 BJ", "360 60")
     r"|[A-Z]\d[A-Z][ \t]?\d[A-Z]\d\b|[A-Z]{1,2}\d[A-Z\d]?[ \t]\d[A-Z]{2}\b"  # Canadian and UK postcodes
     rf"|{_PLACE_WORD}(?:[ \t]+(?:{_PLACE_JOINER}[ \t]+)*{_PLACE_WORD}){{0,3}}"  # a city, region or country
+    # A region left empty by a spreadsheet export ("Apt. 397 Erlen nan"): the missing-value marker is still its field.
+    r"|(?:nan|NaN|N/A)(?![\w/])"
 )
 _REGION_POSTCODE = re.compile(r"[A-Za-z]{2,3}(?:[ \t]|\\n|\n)+\d{3,6}(?:[ -]\d{2,4})?\b(?![ \t]*[%$€£])")
 _NAME_AND_BEFORE = re.compile(r"(?<![\w'’-])[A-ZÀ-ÖØ-ÞĀ-Ž][\w'’-]+[ \t]+and[ \t]+$")

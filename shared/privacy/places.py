@@ -93,3 +93,59 @@ class NationalityDetector:
                 continue
             spans.append(Span(match.start(), match.end(), "NRP", 0.6))
         return spans
+
+
+# A travel verb or "home city" right before a capitalised name: the name is a place ("flew to Samsø",
+# "arrived at Vila Franca do Campo", "home city MÖLNDAL"), whether or not NER knows the town.
+_PLACE_CUE = (
+    r"\b(?:(?:flew|flown|fly|flies|flying|travell?ed|travell?ing|moved|moving|relocated|drove|returned|arrived|arriving|"
+    r"headed|lives|lived|living|born|grew[ \t]+up)[ \t]+(?:back[ \t]+)?(?:to|in|at|into|from)"
+    r"|home[ \t]?(?:city|town)|hometown|(?:city|town|village)[ \t]+of)[ \t]+"
+)
+_PLACE_WORD = r"[A-ZÀ-ÖØ-ÞĀ-ŽΑ-ΩА-Я][\w'’-]*"
+# Small words inside town names ("Neustadt an der Weinstraße", "Loka pri Zidanem Mostu", "Vila Franca do Campo").
+_PLACE_JOINER = r"(?:de|del|do|da|di|dos|das|la|le|les|du|des|der|den|an|am|im|pri|na|nad|pod|upon|sur|en|y|op|aan|bei)"
+_CUED_PLACE = re.compile(
+    rf"{_PLACE_CUE}(?P<place>(?:THE[ \t]+)?{_PLACE_WORD}(?:[ \t]+(?:{_PLACE_JOINER}[ \t]+)*{_PLACE_WORD}){{0,4}})"
+)
+# Capitalised words after a cue that are no place ("moved to I", "flew to Paris on Monday").
+_NOT_PLACE_WORDS = frozenset(
+    ["i", "the", "a", "an", "my", "our", "your", "his", "her", "their", "this", "that", "there", "here", "work", "school",
+     "home", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january", "february",
+     "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"]
+)  # fmt: skip
+
+
+class CuedPlaceDetector:
+    """A capitalised name right after a travel verb or 'home city' ('flew to Samsø'), as a place."""
+
+    name = "cued_place"
+
+    def detect(self, text: str) -> list[Span]:
+        """Every such place in `text`."""
+        spans = []
+        for match in _CUED_PLACE.finditer(text):
+            start, end = match.span("place")
+            words = text[start:end].split()
+            # Drop trailing words that are no place ("Samsø on Thursday" never matches, but "Paris Monday" may).
+            while words and _no_place(words[-1]):
+                words.pop()
+            # "THE CHANNON": an article in capitals belongs to the name.
+            first = words[1] if len(words) > 1 and words[0] == "THE" else (words[0] if words else "")
+            if not first or _no_place(first):
+                continue
+            spans.append(Span(start, _end_of(text, start, words), "LOCATION", 0.6))
+        return spans
+
+
+def _no_place(word: str) -> bool:
+    # "Monday's meeting" is no place either.
+    return word.lower().removesuffix("'s").removesuffix("’s") in _NOT_PLACE_WORDS
+
+
+def _end_of(text: str, start: int, words: list[str]) -> int:
+    # Words may be separated by tabs or several spaces: find where the last kept word ends.
+    position = start
+    for word in words:
+        position = text.index(word, position) + len(word)
+    return position

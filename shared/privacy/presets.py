@@ -2,8 +2,9 @@
 
 relaxed   validated patterns (no bare URLs, no entropy guesses) and NER for people only
 balanced  every validated pattern, loose phone numbers, ages, IDs, secrets by entropy, encoded values,
-          countries in any case, NER for people, organisations, places and nationalities, proper-noun
-          runs that NER missed, and names after a naming cue ("my name is ...")
+          countries in any case, places after a travel verb ("flew to Samsø"), NER for people,
+          organisations, places and nationalities, proper-noun runs that NER missed, and names after a
+          naming cue ("my name is ...")
 strict    balanced plus every date, products and works of art
 """
 
@@ -32,7 +33,7 @@ from shared.privacy.patterns import (
     StreetAddressDetector,
     UrlDetector,
 )
-from shared.privacy.places import CountryDetector, NationalityDetector
+from shared.privacy.places import CountryDetector, CuedPlaceDetector, NationalityDetector
 from shared.privacy.street_forms import StreetFormsDetector
 from shared.privacy.titles import JobTitleDetector
 
@@ -69,6 +70,7 @@ def pattern_detectors(preset: Preset, phone_regions: Iterable[str] = DEFAULT_PHO
             AccountDetector(),
             CountryDetector(),
             NationalityDetector(),
+            CuedPlaceDetector(),
         ]
     return detectors
 

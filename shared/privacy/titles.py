@@ -30,14 +30,18 @@ _HEADS = (
 _MODIFIER = r"[A-Za-z][a-z'’-]*"
 # Up to five modifiers (with "and" or a comma between two of them), then the head noun.
 _TITLE = rf"(?:{_MODIFIER}(?:,?[ \t]+(?:and[ \t]+)?|[ \t]+)){{0,5}}?(?i:{_HEADS})s?"
+# Room for the employer between "work for" and "as" (long fund names run to 70 characters).
+MAX_EMPLOYER_CHARS = 90
 _LINE_BREAK = r"(?:^|\n|\\n|\}\}[ \t]*|\?\?\?[ \t]*)"
 _PLACEMENTS = re.compile(
     # A line that is only a title (signatures, letter-heads, CVs).
     rf"(?:{_LINE_BREAK}[ \t]*(?P<line>{_TITLE})[ \t]*(?=\\n|\n|$))"
     # "Zarita Akhtakhanov, the Psychiatric technician, said"
     rf"|(?:,[ \t]+the[ \t]+(?P<apposition>{_TITLE})(?=[ \t]*,))"
-    # "work for UBS as Occupational health nurse", "works as a food technologist"
-    rf"|(?:\b(?:work|works|worked|working|job|employed|hired|position)\b(?:[^.\n]|\.(?=\S)){{0,60}}?\bas[ \t]+(?:an?[ \t]+)?(?P<role>{_TITLE})\b)",
+    # "work for UBS as Occupational health nurse", "works as a food technologist"; a full stop followed
+    # by a lower-case word ends an abbreviation, not the sentence ("work for Acme Inc. as Craft artist").
+    rf"|(?:\b(?:work|works|worked|working|job|employed|hired|position)\b(?:[^.\n]|\.(?=\S|[ \t]+[a-z])){{0,{MAX_EMPLOYER_CHARS}}}?"
+    rf"\bas[ \t]+(?:an?[ \t]+)?(?P<role>{_TITLE})\b)",
     re.MULTILINE,
 )
 # Words that may precede a head noun in prose but are no part of a title.

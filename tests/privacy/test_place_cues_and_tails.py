@@ -1,0 +1,80 @@
+"""Second-round rules: places after a travel cue, postcodes after a town, empty region markers, employers with 'Inc.'."""
+
+from __future__ import annotations
+
+import pytest
+
+from shared.privacy import detect_all
+from shared.privacy.addresses import assemble_addresses
+from shared.privacy.places import CuedPlaceDetector
+from shared.privacy.presets import pattern_detectors
+from shared.privacy.spans import Span
+from shared.privacy.titles import JobTitleDetector
+
+
+def places(text: str) -> list[str]:
+    """The values CuedPlaceDetector finds in `text`."""
+    return [text[s.start : s.end] for s in CuedPlaceDetector().detect(text)]
+
+
+@pytest.mark.parametrize(
+    ("text", "place"),
+    [
+        ("Mr. Lillestøl flew to Samsø on Thursday morning.", "Samsø"),
+        ("The Princess Royal arrived at Vila Franca do Campo this morning.", "Vila Franca do Campo"),
+        ("The Princess Royal arrived at THE CHANNON this morning", "THE CHANNON"),
+        ("the economy of the band's home city Loka pri Zidanem Mostu: Yelp", "Loka pri Zidanem Mostu"),
+        ("She moved back to Neustadt an der Weinstraße last year", "Neustadt an der Weinstraße"),
+        ("we flew to Paris Monday", "Paris"),
+    ],
+)
+def test_a_capitalised_name_after_a_travel_cue_is_a_place(text: str, place: str) -> None:
+    assert places(text) == [place]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["I moved to the city in May", "He moved to I think Paris", "We flew to Monday's meeting", "flew to paris"],
+)
+def test_no_place_without_a_capitalised_name_after_the_cue(text: str) -> None:
+    assert places(text) == []
+
+
+def test_a_proper_noun_after_in_takes_the_postcode_after_it() -> None:
+    text = "Looking to support Abeo SAS in LAHTI 15170 in its mission"
+    town = text.index("LAHTI")
+    spans = assemble_addresses(text, [Span(town, town + len("LAHTI"), "PROPER_NOUN", 0.5)])
+    assert [text[s.start : s.end] for s in spans] == ["LAHTI 15170"]
+
+
+def test_a_proper_noun_without_a_place_preposition_keeps_its_number_apart() -> None:
+    text = "We still run Windows 2000 on that machine"
+    product = text.index("Windows")
+    spans = assemble_addresses(text, [Span(product, product + len("Windows"), "PROPER_NOUN", 0.5)])
+    assert [text[s.start : s.end] for s in spans] == ["Windows"]
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("Meet me at 0386 Fortunastrasse 125 Apt. 397 Erlen nan", "0386 Fortunastrasse 125 Apt. 397 Erlen nan"),
+        ("Please return to 564 Magasinsgatan 7 Apt. 187 ROSSÖN nan in case", "564 Magasinsgatan 7 Apt. 187 ROSSÖN nan"),
+    ],
+)
+def test_an_empty_region_marker_stays_in_the_address(text: str, value: str) -> None:
+    found = [text[s.start : s.end] for s in detect_all(text, pattern_detectors("balanced")) if s.entity_type == "STREET_ADDRESS"]
+    assert found == [value]
+
+
+def test_a_missing_value_marker_alone_is_no_address() -> None:
+    assert detect_all("The column shows nan for most rows", pattern_detectors("balanced")) == []
+
+
+def test_an_employer_ending_in_an_abbreviation_still_leads_to_the_title() -> None:
+    text = "I used to work for Axial Retailing Inc. as Craft artist, but quit a few months ago."
+    assert [text[s.start : s.end] for s in JobTitleDetector().detect(text)] == ["Craft artist"]
+
+
+def test_a_full_stop_before_a_capital_still_ends_the_sentence() -> None:
+    text = "I worked at Acme Inc. Speaking as an artist, I loved it."
+    assert JobTitleDetector().detect(text) == []
