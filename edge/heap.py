@@ -2,7 +2,7 @@
 
 glibc raises its trim threshold each time a large block is freed (up to 32 MB), so the memory
 that loading the NER model and the model's chat template churn through stays in the process's
-RSS for good. A fixed threshold hands it back: measured on the daemon, about 10 MB less RSS at n_ctx 2048.
+RSS for good. Fixed thresholds hand it back: measured on the daemon, about 16 MB less RSS when idle.
 """
 
 from __future__ import annotations
