@@ -196,3 +196,29 @@ def _drop_overlaps(spans: list[Span]) -> list[Span]:
             continue
         kept.append(span)
     return kept
+
+
+# "my new address is ...", "change my address to ...", "Gordan's address:\n...", an "Address:" field: what follows,
+# up to the end of the line or the clause, is the address, whatever form its street takes ("Passiewijk 103").
+_ADDRESS_CUE = re.compile(
+    r"(?:\b(?:my|our|your|his|her|their|new|old|home|postal|mailing|shipping|billing|delivery|office)[ \t]+address(?:es)?"
+    r"(?:[ \t]+(?:is|to|as|at))?[ \t]*:?|['’]s[ \t]+address[ \t]*:|(?:^|\n|\\n)[ \t]*address[ \t]*:)(?:[ \t]|\n|\\n)*",
+    re.IGNORECASE,
+)
+_CUED_ADDRESS = re.compile(
+    r"[\w(][^\n?!]{2,90}?"
+    r"(?=[ \t]+(?:for|after|before|in[ \t]+case|please|thanks|instead)\b|[ \t]*[?!\n]|\\n|\.?[ \t]*$"
+    r"|\.[ \t]+(?:I|We|It|The|This|My|Please|Thanks|Can|Could|Will|Would)\b)",
+    re.IGNORECASE,
+)
+
+
+def addresses_by_context(text: str) -> list[Span]:
+    """Addresses that a cue introduces ('my new address is 4373 Bem rkp. 93.'), if they hold a number."""
+    spans = []
+    for cue in _ADDRESS_CUE.finditer(text):
+        value = _CUED_ADDRESS.match(text, cue.end())
+        # A street address has a number; an e-mail or web address is someone else's job.
+        if value and any(c.isdigit() for c in value.group()) and not re.search(r"@|://|www\.", value.group()):
+            spans.append(Span(value.start(), value.end(), "STREET_ADDRESS", 0.6))
+    return spans

@@ -9,7 +9,7 @@ from __future__ import annotations
 import ipaddress
 import re
 
-from shared.privacy.addresses import postcodes_by_context
+from shared.privacy.addresses import addresses_by_context, postcodes_by_context
 from shared.privacy.first_names import is_first_name
 from shared.privacy.spans import Span
 
@@ -281,17 +281,20 @@ _UNIT_ALONE = re.compile(_WORD_START + r"(?:Apt\.?|Apartment|Suite|Ste\.)\s*#?\d
 
 
 class InternationalAddressDetector:
-    """Street addresses in continental forms (street word first, or a German compound) and lone apartment/suite numbers."""
+    """Street addresses in continental forms (street word first, or a German compound), lone apartment/suite
+    numbers, and whatever an address cue introduces ('my new address is ...')."""
 
     name = "intl_address"
 
     def detect(self, text: str) -> list[Span]:
         """Every such address part in `text`."""
-        return [
+        spans = [
             Span(m.start(), m.end(), "STREET_ADDRESS", 0.8)
             for pattern in (_STREET_FIRST, _STREET_COMPOUND, _UNIT_ALONE)
             for m in pattern.finditer(text)
         ]
+        spans.extend(addresses_by_context(text))
+        return spans
 
 
 # Digit groups that read as a phone number in any national format: 7-15 digits in 2+ groups, or 10-11 together.
@@ -339,7 +342,8 @@ _AGE = re.compile(
     r"|(?:I|he|she|they|we|you)\s+(?:was|is|am|are|were)\s+\d{1,3}(?=\s*(?:[.,;!?)]|$|\s+(?:and|but|when|now)\b)))",
     re.IGNORECASE,
 )
-_TITLED_NAME = re.compile(r"\b(?:Mr|Mrs|Ms|Mx|Miss|Dr|Prof|Sir|Dame|Madam|Mme|Mlle|Herr|Frau)\.?\s+[A-ZÀ-ÖØ-ÞĀ-Ž][\w'’-]+(?:\s+[A-ZÀ-ÖØ-ÞĀ-Ž][\w'’-]+){0,2}")
+# A lower-case title counts only with its full stop ("with ms. Florence"; "in ms Word" is no name).
+_TITLED_NAME = re.compile(r"\b(?:(?:Mr|Mrs|Ms|Mx|Miss|Dr|Prof|Sir|Dame|Madam|Mme|Mlle|Herr|Frau)\.?|(?:mr|mrs|ms|mx|dr|prof)\.)\s+[A-ZÀ-ÖØ-ÞĀ-Ž][\w'’-]+(?:\s+[A-ZÀ-ÖØ-ÞĀ-Ž][\w'’-]+){0,2}")
 
 
 # "Wiktor H Ek", "Inunnguaq J. Kristiansen": a given name, a middle initial, a family name.

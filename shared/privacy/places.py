@@ -67,7 +67,12 @@ NATIONALITIES = (
     "Serbian|Singaporean|Slovak|Slovakian|Slovenian|Solomon Islander|Somali|South African|Spanish|Sri Lankan|"
     "Sudanese|Surinamese|Swazi|Swedish|Swiss|Syrian|Taiwanese|Tajik|Tanzanian|Thai|Togolese|Tongan|Trinidadian|"
     "Tunisian|Turkish|Turkmen|Ugandan|Ukrainian|Uruguayan|Uzbek|Venezuelan|Vietnamese|Welsh|Yemeni|Zambian|"
-    "Zimbabwean|Middle-Eastern|Middle Eastern|Arab|Hispanic|Latino|Latina"
+    "Zimbabwean|Middle-Eastern|Middle Eastern|Arab|Hispanic|Latino|Latina|"
+    # Nouns for a people that are not the adjective ("a Briton", "a Scot", "a Dutchwoman", "a Motswana").
+    "Briton|Brit|Scot|Scotsman|Scotswoman|Scotsmen|Scotswomen|Englishman|Englishwoman|Englishmen|Englishwomen|"
+    "Frenchman|Frenchwoman|Frenchmen|Frenchwomen|Irishman|Irishwoman|Irishmen|Irishwomen|Welshman|Welshwoman|"
+    "Welshmen|Welshwomen|Dutchman|Dutchwoman|Dutchmen|Dutchwomen|Tswana|Motswana|Batswana|Basotho|Mosotho|Kiwi|"
+    "Aussie|Pole|Dane|Finn|Swede|Turk|Greenlander|Faroese|Uzbekistani|Kazakhstani"
 )
 _NATIONALITY_NAMES = sorted(NATIONALITIES.split("|"), key=len, reverse=True)
 _NATIONALITY = re.compile(
@@ -75,7 +80,7 @@ _NATIONALITY = re.compile(
     re.IGNORECASE,
 )
 # Lower-case forms that are ordinary words too ("polish the floor"): only capitalised.
-_CAPITALISED_ONLY = frozenset({"polish", "swiss", "thai", "arab"})
+_CAPITALISED_ONLY = frozenset({"polish", "swiss", "thai", "arab", "kiwi", "pole", "dane", "finn", "turk", "brit"})
 
 
 class NationalityDetector:

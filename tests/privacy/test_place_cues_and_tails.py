@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from shared.privacy import detect_all
-from shared.privacy.addresses import assemble_addresses
-from shared.privacy.places import CuedPlaceDetector
+from shared.privacy.addresses import addresses_by_context, assemble_addresses
+from shared.privacy.places import CuedPlaceDetector, NationalityDetector
 from shared.privacy.presets import pattern_detectors
 from shared.privacy.spans import Span
 from shared.privacy.titles import JobTitleDetector
@@ -78,3 +78,46 @@ def test_an_employer_ending_in_an_abbreviation_still_leads_to_the_title() -> Non
 def test_a_full_stop_before_a_capital_still_ends_the_sentence() -> None:
     text = "I worked at Acme Inc. Speaking as an artist, I loved it."
     assert JobTitleDetector().detect(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("How do I change my address to Lucinda and Passiewijk 103 for post mail?", "Lucinda and Passiewijk 103"),
+        ("please update my new address is 4373 Bem rkp. 93. Apt. 700, ESPOO, Finland 14105", "4373 Bem rkp. 93. Apt. 700, ESPOO, Finland 14105"),
+        ("here's Gordan's address:\\n\\nHenry and Τιμολέοντος Βάσσου 154", "Henry and Τιμολέοντος Βάσσου 154"),
+        ("My address is 5 Main St. I moved there in 2019", "5 Main St"),
+    ],
+)
+def test_an_address_cue_introduces_the_address(text: str, value: str) -> None:
+    assert [text[s.start : s.end] for s in addresses_by_context(text)] == [value]
+
+
+@pytest.mark.parametrize(
+    "text", ["my email address is bob.2@example.com", "my IP address is 10.0.0.1", "Please confirm your home address."]
+)
+def test_no_street_address_without_a_number_or_for_other_kinds_of_address(text: str) -> None:
+    assert addresses_by_context(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [("I'd like to join accounts with ms. Florence", "ms. Florence"), ("Ask dr. Okafor first", "dr. Okafor")],
+)
+def test_a_lower_case_title_with_its_full_stop_leads_a_name(text: str, name: str) -> None:
+    found = [text[s.start : s.end] for s in detect_all(text, pattern_detectors("balanced")) if s.entity_type == "PERSON"]
+    assert found == [name]
+
+
+def test_a_lower_case_title_without_a_full_stop_is_no_title() -> None:
+    assert not [s for s in detect_all("open it in ms Word", pattern_detectors("balanced")) if s.entity_type == "PERSON"]
+
+
+@pytest.mark.parametrize("text", ["We are proud britons", "I am scot but I live here", "I am dutchwoman", "proud tswanas"])
+def test_nouns_for_a_people_are_nationalities(text: str) -> None:
+    assert [s.entity_type for s in NationalityDetector().detect(text)] == ["NRP"]
+
+
+@pytest.mark.parametrize("text", ["eat a kiwi", "a pole vault", "a brit of rain"])
+def test_demonyms_that_are_ordinary_words_need_a_capital(text: str) -> None:
+    assert NationalityDetector().detect(text) == []
