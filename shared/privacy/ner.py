@@ -196,16 +196,25 @@ _FIELD_LABELS = frozenset(
 
 def _speaker_labels(doc: Any) -> list[Span]:
     """Names that label a line of dialogue, when spaCy reads them as proper nouns or the name list knows them."""
-    spans = []
+    confirmed, unconfirmed, known_names = [], [], []
     by_start = {token.idx: token for token in doc}
     for match in _SPEAKER.finditer(doc.text):
         token = by_start.get(match.start(1))
         word = match.group(1)
         if word.lower() in CALENDAR_WORDS or word.lower() in _FIELD_LABELS or not worth_hiding(word):
             continue
+        span = Span(match.start(1), match.end(1), "PERSON", 0.6)
+        if is_first_name(word):
+            known_names.append(word)
         if (token is not None and token.pos_ == "PROPN") or is_first_name(word):
-            spans.append(Span(match.start(1), match.end(1), "PERSON", 0.6))
-    return spans
+            confirmed.append(span)
+        else:
+            unconfirmed.append(span)
+    # In a dialogue where another speaker is a known first name ("Akaho: What a wife." then "William: ..."),
+    # every speaker is a person; proper-noun labels alone ("Method:") prove no dialogue.
+    if known_names:
+        confirmed.extend(unconfirmed)
+    return confirmed
 
 
 # "my name is haneen", "a company called tech stop": a name follows, whatever its case.

@@ -307,7 +307,11 @@ _LOOSE_PHONE = re.compile(
 )
 
 
-_PHONE_WORDS = re.compile(r"\b(?:call|phone|tel|telephone|mobile|cell|fax|office|registered|number|whatsapp|sms|text)\b", re.IGNORECASE)
+# A phone word may follow a literal "\n" escape ("Info:\nPhone:"), where \b sees no word boundary.
+_PHONE_WORDS = re.compile(
+    r"(?:\b|(?<=\\[nt]))(?:call|phone|tel|telephone|mobile|cell|fax|office|registered|number|whatsapp|sms|text|messages?)\b",
+    re.IGNORECASE,
+)
 PHONE_CONTEXT_CHARS = 30
 
 

@@ -3,8 +3,8 @@
 relaxed   validated patterns (no bare URLs, no entropy guesses) and NER for people only
 balanced  every validated pattern, loose phone numbers, ages, IDs, secrets by entropy, encoded values,
           countries in any case, places after a travel verb ("flew to Samsø"), NER for people,
-          organisations, places and nationalities, proper-noun runs that NER missed, and names after a
-          naming cue ("my name is ...")
+          organisations, places and nationalities, proper-noun runs that NER missed, names after a
+          naming cue ("my name is ...") and of a life event's subject ("Fenton began writing")
 strict    balanced plus every date, products and works of art
 """
 
@@ -17,6 +17,7 @@ from shared.privacy.credentials import SecretDetector
 from shared.privacy.detectors import CreditCardDetector, Detector, EmailDetector, PhoneDetector, detect_all
 from shared.privacy.dictionary import DictionaryDetector
 from shared.privacy.encoded import EncodedDetector
+from shared.privacy.life_events import LifeEventNameDetector
 from shared.privacy.ner import BALANCED_LABELS, DEFAULT_NER_MODEL, PERSON_LABELS, STRICT_LABELS, NerDetector
 from shared.privacy.organizations import OrganizationDetector
 from shared.privacy.patterns import (
@@ -71,6 +72,7 @@ def pattern_detectors(preset: Preset, phone_regions: Iterable[str] = DEFAULT_PHO
             CountryDetector(),
             NationalityDetector(),
             CuedPlaceDetector(),
+            LifeEventNameDetector(),
         ]
     return detectors
 
