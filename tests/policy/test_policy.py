@@ -20,9 +20,9 @@ from shared.config import PolicySettings
 from shared.errors import ConfigError
 
 CONFIDENT = LocalAttempt("The capital of France is Paris.", (-0.02, -0.01, -0.03, -0.01, -0.02), 30,
-                         question="What is the capital of France?")
+                         question="What is the capital of France?", entropies=(0.1, 0.05, 0.1, 0.05, 0.08))
 UNSURE = LocalAttempt("To solve this problem, we need to combine the fractions", (-1.9, -2.5, -0.9, -3.1), 30,
-                      question="What is 347 * 29?")
+                      question="What is 347 * 29?", entropies=(1.9, 2.1, 1.2, 2.0))
 
 
 def facts(prefer: Prefer = Prefer.AUTO, cloud: bool = True, blocked: frozenset[str] = frozenset(),
@@ -37,6 +37,9 @@ def policy() -> LogisticPolicy:
 
 def test_default_policy_keeps_easy_answers_and_escalates_arithmetic(policy: LogisticPolicy) -> None:
     assert policy.confidence(CONFIDENT) > policy.threshold > policy.confidence(UNSURE)
+    # An attempt recorded without entropies reads as unsure (the empty-answer values), never as sure.
+    blind = LocalAttempt(CONFIDENT.text, CONFIDENT.logprobs, 30, question=CONFIDENT.question)
+    assert policy.confidence(blind) < policy.confidence(CONFIDENT)
     keep = policy.after_local(facts(), CONFIDENT)
     assert keep.route is Route.LOCAL and "≥ threshold" in keep.reason
     escalate = policy.after_local(facts(), UNSURE)
