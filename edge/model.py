@@ -180,14 +180,13 @@ class LocalModel:
             # One sampling step evaluates the prompt (reusing the cached prefix); its logits row is all we need.
             next(iter(llm.generate(list(prompt), temp=0.0, reset=True)))
             logits = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(self._n_vocab,))
-            peak = float(logits.max())
-            log_norm = peak + math.log(float(np.exp(logits - peak).sum()))
+            shifted, log_norm = _shifted_log_norm(logits)
             result = []
             for text in candidates:
                 ids = llm.tokenize(text.encode("utf-8"), add_bos=False, special=False)
                 if not ids:
                     raise InvalidRequest(f"candidate {text!r} has no tokens")
-                result.append((ids[0], float(logits[ids[0]]) - log_norm))
+                result.append((ids[0], float(shifted[ids[0]]) - log_norm))
             return result
         finally:
             self._guard.release()
@@ -195,6 +194,12 @@ class LocalModel:
 
 TOP_K_ENTROPY = 10  # candidates the entropy feature looks at
 _ENTROPY_WINDOW = 12.0  # logits this far below the peak have p < 6e-6 × p_max: nothing to the top-k entropy
+
+
+def _shifted_log_norm(logits: np.ndarray) -> tuple[np.ndarray, float]:
+    """(logits − max, log Σ exp of that): log softmax(logits)[i] is shifted[i] − log_norm, computed stably."""
+    shifted = logits - logits.max()
+    return shifted, math.log(float(np.exp(shifted).sum()))
 
 
 def _token_stats(logits: np.ndarray, token: int, k: int = TOP_K_ENTROPY) -> tuple[float, float]:
@@ -205,8 +210,7 @@ def _token_stats(logits: np.ndarray, token: int, k: int = TOP_K_ENTROPY) -> tupl
     logits within `_ENTROPY_WINDOW` of the peak (usually a handful); a token left out below that window would
     add under 1e-4 nats.
     """
-    shifted = logits - logits.max()  # reused for the softmax and the candidate cut: one pass fewer over the vocabulary
-    log_norm = math.log(float(np.exp(shifted).sum()))
+    shifted, log_norm = _shifted_log_norm(logits)  # `shifted` serves the candidate cut too: one pass fewer
     near = shifted[shifted >= -_ENTROPY_WINDOW]
     if near.size > k:
         near = np.partition(near, near.size - k)[near.size - k:]
