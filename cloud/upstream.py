@@ -6,9 +6,10 @@ failure is raised as `AttemptFailed`, which says whether a retry may help, how l
 upstream asked us to wait (Retry-After), and whether any token had already gone out.
 
 The `openai` client sends the request and raises its typed errors, but the event stream is
-read as raw lines and decoded here: building the client's pydantic chunk objects cost about
-0.9 ms of CPU per escalation, a fifth of the cloud service's whole cost per request
-(bench/perf, "Cloud hop").
+read as raw bytes and decoded here (cloud.sse): building the client's pydantic chunk objects
+cost about 0.9 ms of CPU per escalation, a fifth of the cloud service's whole cost per request
+(bench/perf, "Cloud hop"). The deltas of all the events one network read completed are merged
+into one `UpstreamDelta`.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 import httpx2 as httpx  # the HTTP library the openai client is built on
 import openai
 
+from cloud.sse import event_batches
 from shared.errors import (
     DeadlineExceeded,
     InvalidRequest,
@@ -124,34 +126,7 @@ def classify(exc: BaseException) -> tuple[TandemError, bool, float | None]:
     return UpstreamError(f"the upstream model failed ({type(exc).__name__})"), True, None
 
 
-async def _sse_payloads(lines: AsyncIterator[str]) -> AsyncIterator[str]:
-    """The data of each server-sent event (its `data:` lines joined), up to `[DONE]`; other fields are ignored.
-
-    The body is read to its end even after `[DONE]`: a response closed before its end costs the
-    pooled keep-alive connection, and the next request would pay a new TCP (and TLS) handshake.
-    """
-    data: list[str] = []
-    done = False
-    async for line in lines:
-        if done:
-            continue
-        if line:
-            field, _, value = line.partition(":")
-            if field == "data":
-                data.append(value[1:] if value.startswith(" ") else value)
-            continue
-        if data:  # a blank line ends an event
-            payload = "\n".join(data)
-            data = []
-            if payload == "[DONE]":
-                done = True
-                continue
-            yield payload
-    if data and not done and (payload := "\n".join(data)) != "[DONE]":
-        yield payload
-
-
-def _chunk(payload: str) -> dict[str, Any]:
+def _chunk(payload: bytes) -> dict[str, Any]:
     """One decoded stream chunk; ValueError or TypeError (malformed) if it is not a JSON object, UpstreamError for an error event."""
     chunk = json.loads(payload)
     if not isinstance(chunk, dict):
@@ -262,17 +237,30 @@ class Upstream:
                 timeout=timeout,
                 extra_body=body,
             ) as response:
-                async for payload in _sse_payloads(response.iter_lines()):
-                    chunk = _chunk(payload)
-                    usage = _usage(chunk)
-                    if usage is not None:
-                        prompt_tokens, completion_tokens = usage
-                    for text, finish in _choice_parts(chunk):
-                        if text:
-                            pieces += 1
-                            yield UpstreamDelta(text)
-                        if finish:
-                            finish_reason = finish
+                async for payloads in event_batches(response.iter_bytes()):
+                    # The text of every event one read completed goes out as one delta: one gRPC message per
+                    # read instead of one per token. A live upstream's reads hold one token each, so streaming
+                    # stays token by token; a burst that arrived at once is sent at once.
+                    texts: list[str] = []
+                    failure: Exception | None = None
+                    try:
+                        for payload in payloads:
+                            chunk = _chunk(payload)
+                            usage = _usage(chunk)
+                            if usage is not None:
+                                prompt_tokens, completion_tokens = usage
+                            for text, finish in _choice_parts(chunk):
+                                if text:
+                                    texts.append(text)
+                                if finish:
+                                    finish_reason = finish
+                    except Exception as exc:  # the text before the bad event still goes out first, as it arrived
+                        failure = exc
+                    if texts:
+                        pieces += len(texts)
+                        yield UpstreamDelta(texts[0] if len(texts) == 1 else "".join(texts))
+                    if failure is not None:
+                        raise failure
         except Exception as exc:  # every failure of the attempt is classified; cancellation passes through
             error, retryable, retry_after = classify(exc)
             raise AttemptFailed(error, retryable, retry_after, streamed=pieces > 0) from None
