@@ -48,8 +48,9 @@ def default_socket_path() -> Path:
 # ---------------------------------------------------------------- edge
 
 KvCacheType = Literal["f16", "q8_0"]
-# llama.cpp's own default; a smaller step saves compute-buffer memory only on long prompts and slows their prefill.
-DEFAULT_N_BATCH = 512
+# Half llama.cpp's default (512): on an 1,100-token prompt 8 MB less peak RSS (the touched part of the compute
+# buffer) at the same prefill CPU time (11.9 s against 12.0 s, 3 interleaved repeats); 128 is 6 % slower.
+DEFAULT_N_BATCH = 256
 DEFAULT_KV_CACHE_TYPE: KvCacheType = "q8_0"
 
 
