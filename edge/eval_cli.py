@@ -12,22 +12,16 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from edge.evaluation import (
-    DEFAULT_EVAL_MAX_TOKENS,
-    EvalItem,
-    LocalRecord,
-    evaluate,
-    is_correct,
-    load_records,
-    load_suite,
-    plot_report,
-    record_features,
-    run_local,
-    save_records,
-)
+from shared.constants import DEFAULT_EVAL_MAX_TOKENS
 from shared.errors import InvalidRequest, PrivacyBlocked, Unavailable, UpstreamError
+
+if TYPE_CHECKING:
+    from edge.evaluation import EvalItem, LocalRecord
+
+# edge.evaluation (the model, the privacy filter, spaCy) is imported inside each command: every `tandem`
+# command builds this parser, and `tandem cloud serve` must not carry the edge's NER (about 65 MB of RSS).
 
 CLOUD_ORACLE = "oracle"
 CLOUD_EVAL_MAX_TOKENS = 128
@@ -35,6 +29,7 @@ CLOUD_EVAL_MAX_TOKENS = 128
 
 def _local_records(items: Sequence[EvalItem], args: argparse.Namespace) -> tuple[list[LocalRecord], str]:
     """Local answers for `items`: from the cache when it matches the model, else generated (and cached)."""
+    from edge.evaluation import load_records, run_local, save_records
     from edge.model import LocalModel
     from shared.config import ModelSettings
 
@@ -91,6 +86,7 @@ def _share(value: float | None) -> float | None:
 
 def _cmd_calibrate(args: argparse.Namespace) -> int:
     from edge.calibration import calibrate, cross_validated_l2, params_to_yaml
+    from edge.evaluation import load_suite, record_features
     from edge.features import FEATURE_NAMES
     from edge.self_check import OptionSettings
 
@@ -137,6 +133,7 @@ def _cloud_correctness(items: Sequence[EvalItem], url: str, token_env: str, mode
 
     from openai import OpenAI, OpenAIError
 
+    from edge.evaluation import is_correct
     from edge.ledger import EgressLedger
     from edge.planner import ContextDoc, plan_subquery, sanitize_request
     from edge.privacy import EgressGuard, PrivacyFilter, Vault, restore_text
@@ -187,6 +184,7 @@ def _cloud_correctness(items: Sequence[EvalItem], url: str, token_env: str, mode
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
+    from edge.evaluation import evaluate, load_suite, plot_report
     from edge.policy import LogisticPolicy
     from edge.self_check import OptionSettings
 

@@ -22,12 +22,12 @@ from edge.planner import SNIPPET_MIN_CONTEXT_CHARS, ContextDoc, Ranker, bm25_sco
 from edge.policy import LogisticPolicy, mean_logprob_confidence
 from edge.privacy import PrivacyFilter, Vault
 from shared.config import PrivacySettings
+from shared.constants import DEFAULT_EVAL_MAX_TOKENS as DEFAULT_EVAL_MAX_TOKENS  # re-exported for bench/eval
 from shared.errors import InvalidRequest
 from shared.privacy import DEFAULT_DETECTORS
 
 Match = Literal["contains", "exact", "numeric"]
 MATCHES: tuple[str, ...] = ("contains", "exact", "numeric")
-DEFAULT_EVAL_MAX_TOKENS = 48  # short answers keep a whole suite to minutes on two cores
 TARGET_SHARE = 0.95  # savings are measured where accuracy reaches 95% of cloud-only accuracy
 
 _NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?")

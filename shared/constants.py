@@ -10,6 +10,8 @@ BUNDLED_MODEL_NAME = "smollm2-135m-instruct-q4_1"
 
 # Local generation.
 DEFAULT_N_CTX = 2048
+# `tandem eval`/`calibrate` answer cap: short answers keep a whole suite to minutes on two cores.
+DEFAULT_EVAL_MAX_TOKENS = 48
 DEFAULT_MAX_TOKENS = 192
 DEFAULT_TEMPERATURE = 0.0  # greedy: the same prompt gives the same answer and confidence
 DEFAULT_QUEUE_LIMIT = 16  # requests allowed to wait for the one model instance
