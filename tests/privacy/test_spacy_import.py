@@ -60,3 +60,15 @@ def test_a_second_import_returns_the_same_module(first: str) -> None:
         "print(json.dumps({'same': import_spacy() is sys.modules['spacy']}))"
     )
     assert result == {"same": True}
+
+
+def test_the_cloud_service_and_the_cli_parser_never_import_spacy() -> None:
+    # `tandem cloud serve` builds the whole `tandem` parser; the edge's NER has no business in the cloud process.
+    result = _fresh(
+        "import json, sys\n"
+        "from edge.cli import build_parser\n"
+        "build_parser()\n"
+        "import cloud.server\n"
+        "print(json.dumps({'spacy': 'spacy' in sys.modules, 'llama_cpp': 'llama_cpp' in sys.modules}))"
+    )
+    assert result == {"spacy": False, "llama_cpp": False}
