@@ -40,6 +40,7 @@ def _cmd_edge_serve(args: argparse.Namespace) -> int:
 
 
 def _cmd_cloud_serve(args: argparse.Namespace) -> int:
+    from cloud.loop import run as run_loop
     from cloud.server import serve
     from edge.status_cli import cloud_progress
     from shared.config import load_cloud_config
@@ -47,7 +48,7 @@ def _cmd_cloud_serve(args: argparse.Namespace) -> int:
 
     config = load_cloud_config(args.config)
     setup_logging(config.log_level)
-    asyncio.run(serve(config, on_ready=cloud_progress(config)))
+    run_loop(serve(config, on_ready=cloud_progress(config)))
     return 0
 
 
