@@ -105,15 +105,25 @@ class Clients:
         await self.channel.close()
 
 
-async def added_latency(clients: Clients, concurrency: int, rounds: int, per_batch: int) -> dict[str, Any]:
-    """p50/p99 added by the cloud hop at `concurrency`, baseline and subject batches alternating each round."""
+async def added_latency(clients: Clients, concurrency: int, rounds: int, per_batch: int, model: str = "stub") -> dict[str, Any]:
+    """p50/p99 added by the cloud hop at `concurrency`, baseline and subject batches alternating each round.
+
+    `model` picks the stub's answer: `stub` at once, `pace-<ms>` one delta every <ms> (see upstream_stub).
+    """
     base: list[Batch] = []
     subj: list[Batch] = []
+
+    async def direct() -> float:
+        return await clients.direct(model)
+
+    async def escalate() -> float:
+        return await clients.escalate(model)
+
     for r in range(rounds):
-        pair = [(base, clients.direct), (subj, clients.escalate)]
+        pair: list[tuple[list[Batch], Call]] = [(base, direct), (subj, escalate)]
         for sink, call in pair if r % 2 == 0 else reversed(pair):
             sink.append(await run_batch(call, concurrency, per_batch))
-    out: dict[str, Any] = {"concurrency": concurrency, "rounds": rounds, "requests_per_batch": per_batch}
+    out: dict[str, Any] = {"concurrency": concurrency, "rounds": rounds, "requests_per_batch": per_batch, "model": model}
     for q in (50, 99):
         out[f"p{q}_added_ms"] = paired_difference([b.p(q) for b in subj], [b.p(q) for b in base])
         out[f"p{q}_direct_ms"] = summary([b.p(q) for b in base])

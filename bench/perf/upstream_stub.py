@@ -2,7 +2,9 @@
 
 `/v1/chat/completions` streams a fixed short answer as server-sent events (pre-encoded, so the
 stub itself costs next to nothing); a model named `hold-<ms>` keeps the stream open that long
-before finishing, for memory-per-open-stream measurements. `/v1/models` lists the one model.
+before finishing, for memory-per-open-stream measurements; a model named `pace-<ms>` sends each
+delta that long after the one before, like a model generating tokens, so that many concurrent
+streams can be held open without the cores saturating. `/v1/models` lists the one model.
 
 Run: python -m bench.perf.upstream_stub --port PORT   (prints "stub upstream ready" once serving)
 """
@@ -23,6 +25,7 @@ from starlette.routing import Route
 MODEL = "stub"
 ANSWER_PIECES = ("The", " answer", " is", " 42", ".")
 HOLD_PREFIX = "hold-"
+PACE_PREFIX = "pace-"
 
 
 def _event(payload: dict[str, object]) -> bytes:
@@ -39,10 +42,14 @@ def _chunk(delta: dict[str, str], finish: str | None) -> dict[str, object]:
     }
 
 
+ANSWER_HEAD = _event(_chunk({"role": "assistant", "content": ""}, None))
+ANSWER_DELTAS = tuple(_event(_chunk({"content": piece}, None)) for piece in ANSWER_PIECES)
+
+
 def _encoded_answer() -> tuple[bytes, bytes]:
     """(the deltas, the ending) as SSE bytes, built once."""
-    head = _event(_chunk({"role": "assistant", "content": ""}, None))
-    body = b"".join(_event(_chunk({"content": piece}, None)) for piece in ANSWER_PIECES)
+    head = ANSWER_HEAD
+    body = b"".join(ANSWER_DELTAS)
     usage = {
         "id": "chatcmpl-stub", "object": "chat.completion.chunk", "created": 0, "model": MODEL, "choices": [],
         "usage": {"prompt_tokens": 10, "completion_tokens": len(ANSWER_PIECES), "total_tokens": 10 + len(ANSWER_PIECES)},
@@ -61,13 +68,27 @@ async def _stream(hold_s: float) -> AsyncIterator[bytes]:
     yield ANSWER_TAIL
 
 
+async def _paced_stream(pace_s: float) -> AsyncIterator[bytes]:
+    yield ANSWER_HEAD
+    for delta in ANSWER_DELTAS:
+        await asyncio.sleep(pace_s)
+        yield delta
+    yield ANSWER_TAIL
+
+
+def _ms_after(model: str, prefix: str) -> float:
+    """Seconds named by a `<prefix><ms>` model name, 0 for any other model."""
+    return float(model[len(prefix):]) / 1000.0 if model.startswith(prefix) else 0.0
+
+
 async def chat_completions(request: Request) -> Response:
     """Answer any chat completion with the fixed answer, streamed or whole."""
     body = await request.json()
     model = str(body.get("model") or MODEL)
-    hold_s = float(model[len(HOLD_PREFIX):]) / 1000.0 if model.startswith(HOLD_PREFIX) else 0.0
     if body.get("stream"):
-        return StreamingResponse(_stream(hold_s), media_type="text/event-stream")
+        if model.startswith(PACE_PREFIX):
+            return StreamingResponse(_paced_stream(_ms_after(model, PACE_PREFIX)), media_type="text/event-stream")
+        return StreamingResponse(_stream(_ms_after(model, HOLD_PREFIX)), media_type="text/event-stream")
     text = "".join(ANSWER_PIECES)
     return JSONResponse({
         "id": "chatcmpl-stub", "object": "chat.completion", "created": 0, "model": MODEL,

@@ -32,12 +32,15 @@ def test_perf_harness_runs_at_tiny_size(tmp_path: Path) -> None:
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
     results = json.loads((tmp_path / "perf.json").read_text())
-    for section in ("edge_decode", "edge_queue", "edge_cloud_path", "cloud_memory", "cloud_hop", "cloud_per_core", "cloud_scaling"):
+    for section in ("edge_decode", "edge_queue", "edge_cloud_path", "cloud_memory", "cloud_hop", "cloud_hop_paced", "cloud_per_core",
+                    "cloud_scaling"):
         assert results.get(section), f"section {section} is missing"
     decode = results["edge_decode"]
     # The SDK path and the raw loop must decode the very same tokens, or the ratio compares different work.
     assert decode["completion_tokens"]["sdk_daemon"] == decode["completion_tokens"]["raw_generate"]
-    assert all(hop["errors"] == {"direct": 0, "cloud": 0} for hop in results["cloud_hop"])
+    assert all(hop["errors"] == {"direct": 0, "cloud": 0} for hop in [*results["cloud_hop"], results["cloud_hop_paced"]])
+    # Paced answers (5 deltas 100 ms apart) take at least half a second either way: the stub really paced them.
+    assert results["cloud_hop_paced"]["p50_direct_ms"]["min"] >= 500.0
     assert results["edge_cloud_path"]["routes"] == ["cloud"]
     assert results["cloud_memory"]["failures"] == 0
     assert results["memory"]["daemon_peak_rss_mb"] > results["model"]["file_mb"]
