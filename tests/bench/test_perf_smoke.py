@@ -48,3 +48,19 @@ def test_perf_harness_runs_at_tiny_size(tmp_path: Path) -> None:
     assert "| Edge decode tokens/s" in table and "make bench" in table
     for plot in ("perf_cloud_scaling.png", "perf_edge_queue.png", "perf_edge_decode.png"):
         assert (tmp_path / plot).read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.e2e
+def test_memory_steps_account_for_the_model_file() -> None:
+    """`python -m bench.perf.memory_steps` reports each start-up step; loading and running the model adds its file."""
+    from shared.model_files import bundled_model_path
+
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.perf.memory_steps", "--ctx", "256"], cwd=REPO, capture_output=True, text=True, timeout=240
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    steps = {s["step"]: s for s in json.loads(done.stdout)["steps"]}
+    assert any(name.startswith("load the NER model") for name in steps)
+    model_mb = bundled_model_path().stat().st_size / 2**20
+    model_steps = [s["added_mb"] for name, s in steps.items() if name.startswith(("load the model", "generate"))]
+    assert len(model_steps) == 2 and sum(model_steps) >= 0.9 * model_mb
