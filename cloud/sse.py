@@ -12,6 +12,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 DONE_PAYLOAD = b"[DONE]"
+# A chat chunk is a few hundred bytes; an "event" that grows past this without ending is a broken or
+# hostile upstream, and buffering it without bound would cost memory (and re-copying it each read, time).
+MAX_EVENT_BYTES = 1 << 20
 _DATA_PREFIX = b"data: "
 
 
@@ -23,7 +26,7 @@ class SseDecoder:
         self.done = False  # `[DONE]` was seen; everything after it is dropped
 
     def feed(self, data: bytes) -> list[bytes]:
-        """The payloads of the events that `data` completes, in order."""
+        """The payloads of the events that `data` completes, in order; ValueError if an event grows past MAX_EVENT_BYTES."""
         if self.done:
             return []
         buffer = self._tail + data if self._tail else data
@@ -35,6 +38,8 @@ class SseDecoder:
             buffer = body.replace(b"\r\n", b"\n").replace(b"\r", b"\n") + held
         events = buffer.split(b"\n\n")
         self._tail = events.pop()
+        if len(self._tail) > MAX_EVENT_BYTES:
+            raise ValueError(f"an upstream event grew past {MAX_EVENT_BYTES} bytes without ending")
         return self._payloads(events)
 
     def close(self) -> list[bytes]:

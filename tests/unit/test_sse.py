@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 
-from cloud.sse import SseDecoder, event_batches
+import pytest
+
+from cloud.sse import MAX_EVENT_BYTES, SseDecoder, event_batches
 
 
 def _feed_all(reads: list[bytes]) -> list[list[bytes]]:
@@ -66,3 +68,10 @@ def test_event_batches_reads_the_body_to_its_end_after_done() -> None:
 
     assert asyncio.run(collect()) == [[b"1"], [b"2"]]
     assert len(consumed) == 4  # every read was taken, so the keep-alive connection goes back to the pool
+
+
+def test_an_event_that_never_ends_is_refused_past_the_cap() -> None:
+    decoder = SseDecoder()
+    assert decoder.feed(b"data: " + b"x" * (MAX_EVENT_BYTES - 10)) == []
+    with pytest.raises(ValueError, match="grew past"):
+        decoder.feed(b"x" * 100)
