@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import os
 import secrets
@@ -93,22 +94,25 @@ def edge(baseline: Path, rounds: int) -> dict[str, Any]:
     return {key: _figures(samples) for key, samples in results.items()}
 
 
-async def _cpu_ms_per_escalation(server: Server, client: cloud_hop.Clients) -> float:
+async def _cpu_ms_per_escalation(server: Server, client: cloud_hop.Clients, model: str) -> float:
     """The server's CPU per escalation over LOAD_SECONDS of LOAD_STREAMS concurrent streams."""
     before, stop_at, done = server.cpu_s(), time.perf_counter() + LOAD_SECONDS, 0
 
     async def worker() -> None:
         nonlocal done
         while time.perf_counter() < stop_at:
-            await client.escalate()
+            await client.escalate(model)
             done += 1
 
     await asyncio.gather(*(worker() for _ in range(LOAD_STREAMS)))
     return (server.cpu_s() - before) * 1000.0 / done
 
 
-def cloud(baseline: Path, rounds: int) -> dict[str, Any]:
-    """The cloud service's CPU per escalation and 1-stream p50, old tree against new, same stub upstream."""
+def cloud(baseline: Path, rounds: int, model: str = "stub") -> dict[str, Any]:
+    """The cloud service's CPU per escalation and 1-stream p50, old tree against new, same stub upstream.
+
+    `model` is the stub's model: `stub` answers in one burst, `pace-<ms>` sends each delta in its own write.
+    """
     token = secrets.token_urlsafe(12)
     with tempfile.TemporaryDirectory(prefix="tdm-ab-cloud-", dir="/tmp") as tmp, ExitStack() as stack:
         work = Path(tmp)
@@ -125,13 +129,14 @@ def cloud(baseline: Path, rounds: int) -> dict[str, Any]:
             clients = {name: cloud_hop.Clients(f"http://127.0.0.1:{up_port}/v1", f"127.0.0.1:{port}", token) for name, (_s, port) in servers.items()}
             try:
                 for c in clients.values():
-                    await cloud_hop.run_batch(c.escalate, 4, 40)  # warm-up, open connections
+                    await cloud_hop.run_batch(functools.partial(c.escalate, model), 4, 40)  # warm-up, open connections
                 cpu: dict[str, list[float]] = {"old": [], "new": []}
                 p50: dict[str, list[float]] = {"old": [], "new": []}
                 for r in range(rounds):
                     for name in ("old", "new") if r % 2 == 0 else ("new", "old"):
-                        cpu[name].append(await _cpu_ms_per_escalation(servers[name][0], clients[name]))
-                        p50[name].append((await cloud_hop.run_batch(clients[name].escalate, 1, 100)).p(50))
+                        client = clients[name]
+                        cpu[name].append(await _cpu_ms_per_escalation(servers[name][0], client, model))
+                        p50[name].append((await cloud_hop.run_batch(functools.partial(client.escalate, model), 1, 100)).p(50))
                 return {"cpu_ms_per_escalation": _figures(cpu), "p50_1_stream_ms": _figures(p50)}
             finally:
                 for c in clients.values():
@@ -147,11 +152,12 @@ def main() -> None:
     parser.add_argument("--baseline", type=Path, required=True, help="the old source tree (git archive of a commit, unpacked)")
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--out", type=Path, help="also write the JSON here")
+    parser.add_argument("--model", default="stub", help="cloud: the stub's model (pace-<ms>: one delta per write, like a live model)")
     args = parser.parse_args()
     started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
     result = {"what": args.what, "started_utc": started, "loadavg_at_start": os.getloadavg(), "rounds": args.rounds,
-              **(edge(args.baseline, args.rounds) if args.what == "edge" else cloud(args.baseline, args.rounds))}  # fmt: skip
+              **(edge(args.baseline, args.rounds) if args.what == "edge" else cloud(args.baseline, args.rounds, args.model))}  # fmt: skip
     text = json.dumps(result, indent=2)
     print(text)
     if args.out:
