@@ -54,7 +54,7 @@ def main() -> None:
     step("import numpy and llama_cpp (what a bare llama-cpp-python process imports)", imports("numpy", "llama_cpp"))
     step("import grpc", imports("grpc"))
     step("import pydantic and the config schema", imports("shared.config"))
-    step("import the privacy detectors and spaCy (without its CLI)", imports("shared.privacy"))
+    step("import the privacy detectors and spaCy (without its CLI)", imports("shared.privacy.presets"))
     step("import the rest of the daemon (edge.daemon)", imports("edge.daemon"))
     from edge.privacy import PrivacyFilter, Vault
     from shared.config import EdgeConfig
