@@ -1,15 +1,16 @@
-"""Test helpers: a background event loop for real servers, and config builders."""
+"""Test helpers: a background event loop for real servers, config builders, and the text of detected spans."""
 
 from __future__ import annotations
 
 import asyncio
 import tempfile
 import threading
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
 from shared.config import CloudConfig, EdgeConfig
+from shared.privacy.spans import Span
 
 T = TypeVar("T")
 
@@ -58,3 +59,8 @@ def edge_config(workdir: Path, cloud_target: str | None = None, token: str | Non
         else:
             data[key] = value
     return EdgeConfig.model_validate(data)
+
+
+def span_texts(text: str, spans: Iterable[Span]) -> list[str]:
+    """The piece of `text` each span covers, in the spans' order."""
+    return [text[s.start : s.end] for s in spans]

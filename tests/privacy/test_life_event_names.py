@@ -7,11 +7,12 @@ import pytest
 from shared.privacy.life_events import LifeEventNameDetector
 from shared.privacy.ner import NerDetector
 from shared.privacy.patterns import LoosePhoneDetector
+from tests.helpers import span_texts
 
 
 def names(text: str) -> list[str]:
     """The values LifeEventNameDetector finds in `text`."""
-    return [text[s.start : s.end] for s in LifeEventNameDetector().detect(text)]
+    return span_texts(text, LifeEventNameDetector().detect(text))
 
 
 @pytest.mark.parametrize(

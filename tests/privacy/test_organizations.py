@@ -6,10 +6,11 @@ import pytest
 
 from shared.privacy.organizations import OrganizationDetector, assemble_organizations
 from shared.privacy.spans import Span
+from tests.helpers import span_texts
 
 
 def names(text: str) -> list[str]:
-    return [text[s.start : s.end] for s in OrganizationDetector().detect(text)]
+    return span_texts(text, OrganizationDetector().detect(text))
 
 
 @pytest.mark.parametrize(
@@ -38,7 +39,7 @@ def test_touching_pieces_join_and_take_the_legal_form() -> None:
         return Span(text.index(value), text.index(value) + len(value), kind)
 
     pieces = [at("ETFS COMM/2X DAILY", "ORGANIZATION"), at("LONG EX", "PROPER_NOUN"), at("Codex DNA", "ORGANIZATION")]
-    joined = [text[s.start : s.end] for s in assemble_organizations(text, pieces)]
+    joined = span_texts(text, assemble_organizations(text, pieces))
     assert joined == ["ETFS COMM/2X DAILY LONG EX-ENER", "Codex DNA Inc."]
 
 

@@ -10,11 +10,12 @@ from shared.privacy.places import CuedPlaceDetector, NationalityDetector
 from shared.privacy.presets import pattern_detectors
 from shared.privacy.spans import Span
 from shared.privacy.titles import JobTitleDetector
+from tests.helpers import span_texts
 
 
 def places(text: str) -> list[str]:
     """The values CuedPlaceDetector finds in `text`."""
-    return [text[s.start : s.end] for s in CuedPlaceDetector().detect(text)]
+    return span_texts(text, CuedPlaceDetector().detect(text))
 
 
 @pytest.mark.parametrize(
@@ -44,14 +45,14 @@ def test_a_proper_noun_after_in_takes_the_postcode_after_it() -> None:
     text = "Looking to support Abeo SAS in LAHTI 15170 in its mission"
     town = text.index("LAHTI")
     spans = assemble_addresses(text, [Span(town, town + len("LAHTI"), "PROPER_NOUN", 0.5)])
-    assert [text[s.start : s.end] for s in spans] == ["LAHTI 15170"]
+    assert span_texts(text, spans) == ["LAHTI 15170"]
 
 
 def test_a_proper_noun_without_a_place_preposition_keeps_its_number_apart() -> None:
     text = "We still run Windows 2000 on that machine"
     product = text.index("Windows")
     spans = assemble_addresses(text, [Span(product, product + len("Windows"), "PROPER_NOUN", 0.5)])
-    assert [text[s.start : s.end] for s in spans] == ["Windows"]
+    assert span_texts(text, spans) == ["Windows"]
 
 
 @pytest.mark.parametrize(
@@ -72,7 +73,7 @@ def test_a_missing_value_marker_alone_is_no_address() -> None:
 
 def test_an_employer_ending_in_an_abbreviation_still_leads_to_the_title() -> None:
     text = "I used to work for Axial Retailing Inc. as Craft artist, but quit a few months ago."
-    assert [text[s.start : s.end] for s in JobTitleDetector().detect(text)] == ["Craft artist"]
+    assert span_texts(text, JobTitleDetector().detect(text)) == ["Craft artist"]
 
 
 def test_a_full_stop_before_a_capital_still_ends_the_sentence() -> None:
@@ -90,7 +91,7 @@ def test_a_full_stop_before_a_capital_still_ends_the_sentence() -> None:
     ],
 )
 def test_an_address_cue_introduces_the_address(text: str, value: str) -> None:
-    assert [text[s.start : s.end] for s in addresses_by_context(text)] == [value]
+    assert span_texts(text, addresses_by_context(text)) == [value]
 
 
 @pytest.mark.parametrize(

@@ -6,10 +6,11 @@ import pytest
 
 from shared.privacy.places import NationalityDetector
 from shared.privacy.titles import JobTitleDetector
+from tests.helpers import span_texts
 
 
 def titles(text: str) -> list[str]:
-    return [text[s.start : s.end] for s in JobTitleDetector().detect(text)]
+    return span_texts(text, JobTitleDetector().detect(text))
 
 
 @pytest.mark.parametrize(
@@ -34,10 +35,10 @@ def test_titles_in_running_prose_are_left_alone(text: str) -> None:
 
 def test_nationalities_any_case_and_plural() -> None:
     text = "I am djiboutian but we are proud norwegians, Solomon Islanders and Middle-Eastern."
-    found = [text[s.start : s.end] for s in NationalityDetector().detect(text)]
+    found = span_texts(text, NationalityDetector().detect(text))
     assert found == ["djiboutian", "norwegians", "Solomon Islanders", "Middle-Eastern"]
 
 
 def test_nationalities_that_are_ordinary_words_need_a_capital() -> None:
     text = "Please polish the swiss army knife; the Polish team won."
-    assert [text[s.start : s.end] for s in NationalityDetector().detect(text)] == ["Polish"]
+    assert span_texts(text, NationalityDetector().detect(text)) == ["Polish"]
