@@ -35,7 +35,7 @@ class SseDecoder:
             # split across reads, so it waits for the next read before being turned into LF.
             held = b"\r" if buffer.endswith(b"\r") else b""
             body = buffer[:-1] if held else buffer
-            buffer = body.replace(b"\r\n", b"\n").replace(b"\r", b"\n") + held
+            buffer = _to_lf(body) + held
         events = buffer.split(b"\n\n")
         self._tail = events.pop()
         if len(self._tail) > MAX_EVENT_BYTES:
@@ -47,7 +47,7 @@ class SseDecoder:
         tail, self._tail = self._tail, b""
         if self.done or not tail:
             return []
-        return self._payloads([tail.replace(b"\r\n", b"\n").replace(b"\r", b"\n")])
+        return self._payloads([_to_lf(tail)])
 
     def _payloads(self, events: list[bytes]) -> list[bytes]:
         out = []
@@ -64,6 +64,11 @@ class SseDecoder:
                 break
             out.append(payload)
         return out
+
+
+def _to_lf(data: bytes) -> bytes:
+    """`data` with every CR LF and lone CR turned into LF, the one line ending the decoder splits on."""
+    return data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
 
 
 def _data_of(event: bytes) -> bytes | None:

@@ -258,7 +258,7 @@ class Upstream:
                         failure = exc
                     if texts:
                         pieces += len(texts)
-                        yield UpstreamDelta(texts[0] if len(texts) == 1 else "".join(texts))
+                        yield UpstreamDelta("".join(texts))
                     if failure is not None:
                         raise failure
         except Exception as exc:  # every failure of the attempt is classified; cancellation passes through
